@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// Runs the compiled test suite with Node's test runner, layer by layer:
+//   node scripts/test.js [unit|integration|nodes|e2e ...]
+// The node layer runs twice: in Node-RED 5 (the `node-red` package) and in
+// Node-RED 4 (the `node-red-4` alias), since the package must work in both.
+'use strict';
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const all = ['unit', 'integration', 'nodes', 'e2e'];
+const layers = process.argv.slice(2).length ? process.argv.slice(2) : all;
+
+function testFiles(dir) {
+  if (!fs.existsSync(dir)) return [];
+  const out = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...testFiles(p));
+    else if (entry.name.endsWith('.test.js')) out.push(p);
+  }
+  return out.sort();
+}
+
+const runs = [];
+for (const layer of layers) {
+  if (!all.includes(layer)) {
+    console.error(`unknown test layer "${layer}"; use ${all.join(', ')}`);
+    process.exit(2);
+  }
+  const files = testFiles(path.join(root, 'dist', 'test', layer));
+  if (!files.length) continue;
+  if (layer === 'nodes') {
+    runs.push({ label: 'nodes (Node-RED 5)', files, env: { RTU_NODE_RED: '5' } });
+    runs.push({ label: 'nodes (Node-RED 4)', files, env: { RTU_NODE_RED: '4' } });
+  } else {
+    runs.push({ label: layer, files, env: {} });
+  }
+}
+
+let failed = 0;
+const totals = { pass: 0, fail: 0, skipped: 0 };
+for (const run of runs) {
+  console.log(`\n=== ${run.label}: ${run.files.length} files`);
+  const res = spawnSync(
+    process.execPath,
+    ['--test', '--test-concurrency=1', '--test-reporter=spec', ...run.files],
+    { cwd: root, env: { ...process.env, ...run.env }, encoding: 'utf8', maxBuffer: 1 << 28 },
+  );
+  process.stdout.write(res.stdout);
+  process.stderr.write(res.stderr);
+  for (const key of Object.keys(totals)) {
+    const m = res.stdout.match(new RegExp(`^ℹ ${key} (\\d+)`, 'm'));
+    if (m) totals[key] += Number(m[1]);
+  }
+  if (res.status !== 0) failed++;
+}
+console.log(`\n${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
+if (totals.pass === 0) {
+  console.error('no test ran');
+  process.exit(1);
+}
+process.exit(failed ? 1 : 0);
