@@ -111,16 +111,35 @@ function isBitPoint(p: PointDef): boolean {
   return (p.dataType === 'bool' && p.bit !== undefined) || (p.dataType === 'bitfield' && (p.bit !== undefined || p.bits !== undefined));
 }
 
-function optionalNumber(row: Row, names: string[], label: string, errs: string[], check?: (n: number) => string | undefined): number | undefined {
+/** One problem of one row, with the field it is about (a PointDef key, or 'name'). */
+export interface FieldProblem {
+  field: keyof PointDef;
+  message: string;
+}
+
+class Problems {
+  readonly list: FieldProblem[] = [];
+  add(field: keyof PointDef, message: string): void {
+    this.list.push({ field, message });
+  }
+}
+
+function optionalNumber(
+  row: Row,
+  names: string[],
+  target: keyof PointDef,
+  problems: Problems,
+  check?: (n: number) => string | undefined,
+): number | undefined {
   const raw = field(row, ...names);
   if (raw === undefined) return undefined;
   const n = toNumber(raw);
   if (!Number.isFinite(n)) {
-    errs.push(`${label} ${JSON.stringify(raw)} is not a number`);
+    problems.add(target, `${target} ${JSON.stringify(raw)} is not a number`);
     return undefined;
   }
   const problem = check?.(n);
-  if (problem) errs.push(problem);
+  if (problem) problems.add(target, problem);
   return n;
 }
 
@@ -129,84 +148,117 @@ function wholeIn(label: string, low: number, high: number) {
     Number.isInteger(n) && n >= low && n <= high ? undefined : `${label} ${n} is outside ${low}..${high}`;
 }
 
-/** Validates one row; returns the point (when usable) and the problems found. */
-function validateRow(row: Row): { point?: PointDef; errs: string[] } {
-  const errs: string[] = [];
-  const rawType = field(row, 'registerType', 'register_type', 'table');
-  const registerType = rawType === undefined ? undefined : normalizeRegisterType(rawType);
-  if (rawType === undefined) errs.push(`register type is missing (coil, discrete, input or holding)`);
-  else if (!registerType) errs.push(`register type ${JSON.stringify(rawType)} is not coil, discrete, input or holding`);
-
-  const address = optionalNumber(row, ['address'], 'address', errs, wholeIn('address', 0, 65535));
-  if (field(row, 'address') === undefined) errs.push('address is missing');
-
-  const rawData = field(row, 'dataType', 'data_type', 'datatype');
-  let dataType = rawData === undefined ? undefined : normalizeDataType(rawData);
-  if (rawData === undefined && registerType && isBitTable(registerType)) dataType = 'bool';
-  else if (rawData === undefined) errs.push(`data type is missing (one of ${DATA_TYPES.join(', ')})`);
-  else if (!dataType) errs.push(`data type ${JSON.stringify(rawData)} is not one of ${DATA_TYPES.join(', ')}`);
-  if (registerType && isBitTable(registerType) && dataType && dataType !== 'bool') {
-    errs.push(`a ${registerType} holds one bit: data type must be bool, not ${dataType}`);
+function registerTypeOf(row: Row, problems: Problems): RegisterType | undefined {
+  const raw = field(row, 'registerType', 'register_type', 'table');
+  if (raw === undefined) {
+    problems.add('registerType', 'register type is missing (coil, discrete, input or holding)');
+    return undefined;
   }
+  const t = normalizeRegisterType(raw);
+  if (!t) problems.add('registerType', `register type ${JSON.stringify(raw)} is not coil, discrete, input or holding`);
+  return t;
+}
 
+function dataTypeOf(row: Row, registerType: RegisterType | undefined, problems: Problems): DataType | undefined {
+  const raw = field(row, 'dataType', 'data_type', 'datatype');
+  if (raw === undefined) {
+    if (registerType && isBitTable(registerType)) return 'bool';
+    problems.add('dataType', `data type is missing (one of ${DATA_TYPES.join(', ')})`);
+    return undefined;
+  }
+  const t = normalizeDataType(raw);
+  if (!t) problems.add('dataType', `data type ${JSON.stringify(raw)} is not one of ${DATA_TYPES.join(', ')}`);
+  else if (registerType && isBitTable(registerType) && t !== 'bool') {
+    problems.add('dataType', `a ${registerType} holds one bit: data type must be bool, not ${t}`);
+  }
+  return t;
+}
+
+/** Registers the point takes, checking `length` against the data type. */
+function wordsFor(dataType: DataType | undefined, registerType: RegisterType | undefined, length: number | undefined, problems: Problems): number {
+  if (!dataType || !registerType || isBitTable(registerType)) return 1;
+  if (dataType === 'string') {
+    if (length === undefined) problems.add('length', 'a string needs a length in registers');
+    else if (!Number.isInteger(length) || length < 1 || length > MAX_READ_REGISTERS) {
+      problems.add('length', `length ${length} is outside 1..${MAX_READ_REGISTERS}`);
+    } else return length;
+    return 1;
+  }
+  if (dataType === 'bitfield') {
+    if (length !== undefined && length !== 1 && length !== 2) {
+      problems.add('length', `a bitfield spans 1 or 2 registers, not ${length}`);
+      return 1;
+    }
+    return length ?? 1;
+  }
+  const words = wordsOf(dataType);
+  if (length !== undefined && length !== words) {
+    problems.add('length', `length ${length} does not match ${dataType}, which takes ${words} register(s)`);
+  }
+  return words;
+}
+
+function checkBits(row: Row, dataType: DataType | undefined, registerType: RegisterType | undefined, words: number, problems: Problems) {
+  const bit = optionalNumber(row, ['bit'], 'bit', problems);
+  const bits = optionalNumber(row, ['bits'], 'bits', problems);
+  const bitWidth = 16 * words;
+  const takesBits = dataType === 'bitfield' || (dataType === 'bool' && registerType !== undefined && !isBitTable(registerType));
+  if ((bit !== undefined || bits !== undefined) && !takesBits) {
+    problems.add(bit !== undefined ? 'bit' : 'bits', `bit/bits apply only to bool and bitfield points in registers, not to ${registerType ?? '?'} ${dataType ?? '?'}`);
+    return { bit, bits };
+  }
+  if (bit !== undefined) {
+    const p = wholeIn('bit', 0, dataType === 'bool' ? 15 : bitWidth - 1)(bit);
+    if (p) problems.add('bit', p);
+  }
+  if (bits !== undefined) {
+    if (dataType !== 'bitfield') problems.add('bits', 'bits applies only to bitfield points');
+    else {
+      const p = wholeIn('bits', 1, bitWidth - (bit ?? 0))(bits);
+      if (p) problems.add('bits', `${p} (the field starts at bit ${bit ?? 0} of ${bitWidth})`);
+    }
+  }
+  return { bit, bits };
+}
+
+function writableOf(row: Row, problems: Problems): boolean | undefined {
+  const raw = field(row, 'writable');
+  if (raw === undefined) return undefined;
+  const w = key(raw);
+  if (raw === true || w === 'true' || w === 'yes' || w === '1') return true;
+  if (raw === false || w === 'false' || w === 'no' || w === '0') return false;
+  problems.add('writable', `writable ${JSON.stringify(raw)} is not true or false`);
+  return undefined;
+}
+
+/**
+ * Validates one row (camelCase or snake_case keys, strings or numbers); returns
+ * the point when the row has no problem. Name uniqueness and overlaps need the
+ * whole list: see validatePoints and findOverlaps.
+ */
+export function validatePointRow(row: Record<string, unknown>): { point?: PointDef; problems: FieldProblem[] } {
+  const problems = new Problems();
+  const name = blank(row.name) ? undefined : String(row.name).trim();
+  if (!name) problems.add('name', 'name is missing');
+  const registerType = registerTypeOf(row, problems);
+  const address = optionalNumber(row, ['address'], 'address', problems, wholeIn('address', 0, 65535));
+  if (field(row, 'address') === undefined) problems.add('address', 'address is missing');
+  const dataType = dataTypeOf(row, registerType, problems);
   const rawOrder = field(row, 'order', 'byteOrder', 'byte_order');
   const order = rawOrder === undefined ? undefined : normalizeOrder(rawOrder);
-  if (rawOrder !== undefined && !order) errs.push(`order ${JSON.stringify(rawOrder)} is not one of ${BYTE_ORDERS.join(', ')}`);
-
-  const length = optionalNumber(row, ['length'], 'length', errs);
-  let words = 1;
-  if (dataType && registerType && !isBitTable(registerType)) {
-    if (dataType === 'string') {
-      if (length === undefined) errs.push('a string needs a length in registers');
-      else if (!Number.isInteger(length) || length < 1 || length > MAX_READ_REGISTERS) {
-        errs.push(`length ${length} is outside 1..${MAX_READ_REGISTERS}`);
-      } else words = length;
-    } else if (dataType === 'bitfield') {
-      if (length !== undefined && length !== 1 && length !== 2) errs.push(`a bitfield spans 1 or 2 registers, not ${length}`);
-      else words = length ?? 1;
-    } else {
-      words = wordsOf(dataType);
-      if (length !== undefined && length !== words) errs.push(`length ${length} does not match ${dataType}, which takes ${words} register(s)`);
-    }
-  }
+  if (rawOrder !== undefined && !order) problems.add('order', `order ${JSON.stringify(rawOrder)} is not one of ${BYTE_ORDERS.join(', ')}`);
+  const length = optionalNumber(row, ['length'], 'length', problems);
+  const words = wordsFor(dataType, registerType, length, problems);
   if (address !== undefined && Number.isInteger(address) && address >= 0 && address <= 65535 && address + words > 65536) {
-    errs.push(`address ${address} + ${words} registers runs past 65535`);
+    problems.add('address', `address ${address} + ${words} registers runs past 65535`);
   }
+  const { bit, bits } = checkBits(row, dataType, registerType, words, problems);
+  const scale = optionalNumber(row, ['scale', 'factor', 'multiplier'], 'scale', problems, (n) => (n === 0 ? 'scale must not be 0' : undefined));
+  const offset = optionalNumber(row, ['offset'], 'offset', problems);
+  const writable = writableOf(row, problems);
+  if (problems.list.length || !name || !registerType || !dataType || address === undefined) return { problems: problems.list };
 
-  const bitWidth = 16 * words;
-  const bit = optionalNumber(row, ['bit'], 'bit', errs);
-  const bits = optionalNumber(row, ['bits'], 'bits', errs);
-  const bitTakers = dataType === 'bitfield' || (dataType === 'bool' && registerType !== undefined && !isBitTable(registerType));
-  if ((bit !== undefined || bits !== undefined) && !bitTakers) {
-    errs.push(`bit/bits apply only to bool and bitfield points in registers, not to ${registerType ?? '?'} ${dataType ?? '?'}`);
-  } else {
-    if (bit !== undefined) {
-      const top = dataType === 'bool' ? 15 : bitWidth - 1;
-      const p = wholeIn('bit', 0, top)(bit);
-      if (p) errs.push(p);
-    }
-    if (bits !== undefined) {
-      if (dataType !== 'bitfield') errs.push(`bits applies only to bitfield points`);
-      else {
-        const p = wholeIn('bits', 1, bitWidth - (bit ?? 0))(bits);
-        if (p) errs.push(`${p} (the field starts at bit ${bit ?? 0} of ${bitWidth})`);
-      }
-    }
-  }
-
-  const scale = optionalNumber(row, ['scale', 'factor', 'multiplier'], 'scale', errs, (n) => (n === 0 ? 'scale must not be 0' : undefined));
-  const offset = optionalNumber(row, ['offset'], 'offset', errs);
-  const rawWritable = field(row, 'writable');
-  let writable: boolean | undefined;
-  if (rawWritable !== undefined) {
-    const w = key(rawWritable);
-    if (rawWritable === true || w === 'true' || w === 'yes' || w === '1') writable = true;
-    else if (rawWritable === false || w === 'false' || w === 'no' || w === '0') writable = false;
-    else errs.push(`writable ${JSON.stringify(rawWritable)} is not true or false`);
-  }
-  if (errs.length || !registerType || !dataType || address === undefined) return { errs };
-
-  const point: PointDef = { name: String(row.name).trim(), registerType, address, dataType };
+  const point: PointDef = { name, registerType, address, dataType };
   if (order) point.order = order;
   if (dataType === 'string' || (dataType === 'bitfield' && length !== undefined)) point.length = words;
   if (bit !== undefined) point.bit = bit;
@@ -218,13 +270,17 @@ function validateRow(row: Row): { point?: PointDef; errs: string[] } {
   const description = field(row, 'description', 'desc');
   if (description !== undefined) point.description = String(description).trim();
   if (writable !== undefined) point.writable = writable;
-  return { point, errs };
+  return { point, problems: [] };
 }
 
-function overlapErrors(points: PointDef[]): string[] {
-  const errors: string[] = [];
+/**
+ * Points of one table that share a register. Bit points may share a register
+ * with each other and with the whole word they are part of (a status word and
+ * its flags); any other sharing is reported once per later point.
+ */
+export function findOverlaps(points: PointDef[]): Array<{ point: PointDef; other: PointDef; message: string }> {
+  const found: Array<{ point: PointDef; other: PointDef; message: string }> = [];
   for (const registerType of REGISTER_TYPES) {
-    // Bit points may share a register with each other and with the whole word they are part of.
     const whole = points
       .filter((p) => p.registerType === registerType && !isBitPoint(p))
       .map((p) => ({ p, start: p.address, end: p.address + (isBitTable(registerType) ? 1 : wordsOf(p.dataType, p.length)) }))
@@ -232,18 +288,23 @@ function overlapErrors(points: PointDef[]): string[] {
     let reach: { p: PointDef; end: number } | undefined;
     for (const s of whole) {
       if (reach && s.start < reach.end) {
-        errors.push(`point "${s.p.name}": ${registerType} ${s.start} overlaps point "${reach.p.name}" (${registerType} ${reach.p.address}..${reach.end - 1})`);
+        found.push({
+          point: s.p,
+          other: reach.p,
+          message: `${registerType} ${s.start} overlaps point "${reach.p.name}" (${registerType} ${reach.p.address}..${reach.end - 1})`,
+        });
       }
       if (!reach || s.end > reach.end) reach = { p: s.p, end: s.end };
     }
   }
-  return errors;
+  return found;
 }
 
 /**
- * Validates user-entered point rows. Returns the valid points and one error
- * per problem, each naming the context, the point and the field:
+ * Validates user-entered point rows. Returns the points whose rows are valid
+ * and one error per problem, each naming the context, the point and the field:
  *   `meter 1: point "voltage_l1": address 70000 is outside 0..65535`.
+ * Overlaps are reported as errors, and the overlapping points stay in `points`.
  */
 export function validatePoints(input: unknown[], context: string): { points: PointDef[]; errors: string[] } {
   const prefix = context ? `${context}: ` : '';
@@ -259,13 +320,15 @@ export function validatePoints(input: unknown[], context: string): { points: Poi
     const row = raw as Row;
     const name = blank(row.name) ? undefined : String(row.name).trim();
     const label = name ? `point "${name}"` : `point #${i + 1}`;
-    if (!name) errors.push(`${prefix}${label}: name is missing`);
-    else if (firstRow.has(name)) errors.push(`${prefix}${label}: the name is used twice (points #${firstRow.get(name)} and #${i + 1})`);
-    else firstRow.set(name, i + 1);
-    const { point, errs } = validateRow(row);
-    for (const e of errs) errors.push(`${prefix}${label}: ${e}`);
-    if (point && name && firstRow.get(name) === i + 1) points.push(point);
+    let unique = true;
+    if (name && firstRow.has(name)) {
+      errors.push(`${prefix}${label}: the name is used twice (points #${firstRow.get(name)} and #${i + 1})`);
+      unique = false;
+    } else if (name) firstRow.set(name, i + 1);
+    const { point, problems } = validatePointRow(row);
+    for (const p of problems) errors.push(`${prefix}${label}: ${p.message}`);
+    if (point && unique) points.push(point);
   });
-  for (const e of overlapErrors(points)) errors.push(`${prefix}${e}`);
+  for (const o of findOverlaps(points)) errors.push(`${prefix}point "${o.point.name}": ${o.message}`);
   return { points, errors };
 }
