@@ -119,11 +119,11 @@ export function describeTag(tlv: Pick<Tlv, 'cls' | 'tag'>): string {
   return `[${names[tlv.cls] ? `${names[tlv.cls]} ` : ''}${tlv.tag}]`;
 }
 
-export function is(tlv: Tlv | undefined, cls: number, tag: number): tlv is Tlv {
+export function is(tlv: Tlv | undefined, cls: number, tag: number): boolean {
   return !!tlv && tlv.cls === cls && tlv.tag === tag;
 }
 
-export function isCtx(tlv: Tlv | undefined, tag: number): tlv is Tlv {
+export function isCtx(tlv: Tlv | undefined, tag: number): boolean {
   return is(tlv, CONTEXT, tag);
 }
 
@@ -144,6 +144,12 @@ export function inner(tlv: Tlv, what: string): Tlv {
   const list = children(tlv);
   if (list.length !== 1) throw new DecodeError('ber', `${what} should hold one element, holds ${list.length}`, tlv.start);
   return list[0];
+}
+
+/** The encoded octets (header and content) of the single element inside an explicit tag. */
+export function rawInner(tlv: Tlv, what: string): Buffer {
+  const t = inner(tlv, what);
+  return tlv.value.subarray(t.start, t.end);
 }
 
 function primitive(tlv: Tlv, what: string): Buffer {
