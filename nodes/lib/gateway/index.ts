@@ -1,0 +1,4 @@
+export { ModbusGateway, checkDeviceMap } from './gateway';
+export type { GatewayDevice, GatewayOptions, GatewayStats, WriteEvent } from './gateway';
+export { parseAllowEntry, permissionForPoint } from './allow-list';
+export type { AllowEntry, WritePermission, WriteRule } from './allow-list';
