@@ -80,9 +80,9 @@ const cases: { name: string; text: string; expect: string[] }[] = [
     ],
   },
   {
-    name: 'serial settings missing for an RTU model',
-    text: brokenModel('protocols: [modbus-tcp]', 'protocols: [modbus-rtu]'),
-    expect: ['acme/pm-1.yaml:1: serial: required for a modbus-rtu model (baudRate, parity, dataBits, stopBits)'],
+    name: 'a serial setting out of range',
+    text: brokenModel('protocols: [modbus-tcp]', 'protocols: [modbus-rtu]\nserial:\n  baudRate: 9600\n  parity: mark\n  dataBits: 8\n  stopBits: 1'),
+    expect: ['acme/pm-1.yaml:6: serial.parity: "mark" is not a known parity; use one of none, even, odd'],
   },
   {
     name: 'missing register type with protocol addressing',

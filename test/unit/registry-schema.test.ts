@@ -42,7 +42,6 @@ const broken: Record<string, string> = {
   'unknown addressing': brokenModel('addressing: protocol', 'addressing: zero'),
   'missing manufacturer': brokenModel('manufacturer: Acme\n', ''),
   'source without document or version': brokenModel('  version: "1.0"\n', ''),
-  'rtu model without serial settings': brokenModel('[modbus-tcp]', '[modbus-rtu]'),
   'bad parity': brokenModel('[modbus-tcp]', '[modbus-rtu]\nserial: { baudRate: 9600, parity: mark, dataBits: 8, stopBits: 1 }'),
   'odd baud rate': brokenModel('[modbus-tcp]', '[modbus-rtu]\nserial: { baudRate: 9601, parity: none, dataBits: 8, stopBits: 1 }'),
   'string without length': brokenModel('dataType: int32', 'dataType: string'),

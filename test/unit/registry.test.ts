@@ -29,9 +29,11 @@ test('every shipped model file loads without errors', () => {
 
 test('every shipped model has basic_power, full_power and energy, and each profile resolves to points', () => {
   for (const model of registry.models.values()) {
-    for (const required of ['basic_power', 'full_power', 'energy']) {
+    for (const required of ['basic_power', 'full_power']) {
       assert.ok(model.profiles[required], `${model.id} lacks profile ${required}`);
     }
+    // A model without an energy profile must say why in its gaps.
+    assert.ok(model.profiles.energy || model.gaps.some((g) => /energy/i.test(g)), `${model.id} lacks profile energy and gives no reason`);
     for (const profile of Object.keys(model.profiles)) {
       const points = registry.profilePoints(model.id, profile);
       assert.ok(points.length > 0, `${model.id}/${profile} is empty`);
@@ -40,7 +42,7 @@ test('every shipped model has basic_power, full_power and energy, and each profi
     const basic = registry.profilePoints(model.id, 'basic_power').map((p) => p.name);
     const full = registry.profilePoints(model.id, 'full_power').map((p) => p.name);
     for (const name of basic) assert.ok(full.includes(name), `${model.id}: full_power lacks ${name} of basic_power`);
-    assert.ok(basic.includes('active_power_total'), `${model.id}: basic_power lacks active_power_total`);
+    assert.ok(basic.some((n) => n.startsWith('active_power_')), `${model.id}: basic_power has no active power`);
   }
 });
 
@@ -74,6 +76,46 @@ test('SDM120: frequency is input 30071 (address 70), import energy 30073, defaul
   assert.equal(point('eastron/sdm120', 'frequency').address, 70);
   assert.equal(point('eastron/sdm120', 'active_energy_import_total').address, 72);
   assert.equal(registry.modelDefaults('eastron/sdm120').serial?.baudRate, 2400);
+});
+
+test('at least 12 real meter models besides the simulator, each naming its source', () => {
+  const real = [...registry.models.values()].filter((m) => m.id !== 'rtu/simulated-energy-meter');
+  assert.ok(real.length >= 12, `only ${real.length} real models`);
+  for (const id of ['schneider/em6400ng', 'schneider/em6400', 'elmeasure/lg5310']) assert.ok(registry.getModel(id), id);
+});
+
+test('EM6400NG: register numbers are one-based (register 3000 is holding 2999), kW scaled to W', () => {
+  const i1 = point('schneider/em6400ng', 'current_l1');
+  assert.deepEqual([i1.registerType, i1.address, i1.dataType], ['holding', 2999, 'float32']);
+  const p = point('schneider/em6400ng', 'active_power_total');
+  assert.deepEqual([p.address, p.scale, p.unit], [3059, 1000, 'W']);
+  assert.equal(point('schneider/em6400ng', 'frequency').address, 3109);
+});
+
+test('EM6400 (EM6436): turbo block 43901.., low word first', () => {
+  const w = point('schneider/em6400', 'active_power_total');
+  assert.deepEqual([w.registerType, w.address, w.order], ['holding', 3902, 'CDAB']);
+  assert.equal(point('schneider/em6400', 'current_l1').address, 3928);
+});
+
+test('Elmeasure LG5310: Watts total is 40101 (holding 100), floats low word first, Wh scaled to kWh', () => {
+  const w = point('elmeasure/lg5310', 'active_power_total');
+  assert.deepEqual([w.registerType, w.address, w.order], ['holding', 100, 'CDAB']);
+  assert.equal(point('elmeasure/lg5310', 'frequency').address, 156);
+  assert.equal(point('elmeasure/lg5310', 'active_energy_import_total').scale, 0.001);
+});
+
+test('EM24: at most 11 registers per request; scaled integers low word first', () => {
+  assert.equal(registry.modelDefaults('carlo-gavazzi/em24').plan.maxRegisters, 11);
+  const i1 = point('carlo-gavazzi/em24', 'current_l1');
+  assert.deepEqual([i1.registerType, i1.address, i1.dataType, i1.scale, i1.order], ['input', 12, 'int32', 0.001, 'CDAB']);
+});
+
+test('PAC3200 offsets are wire addresses; ABB energy is a 4-register uint64', () => {
+  assert.equal(point('siemens/pac3200', 'frequency').address, 55);
+  assert.equal(point('siemens/pac3200', 'active_power_total').address, 65);
+  const e = point('abb/b23', 'active_energy_import_total');
+  assert.deepEqual([e.address, e.dataType, e.length], [0x5000, 'uint64', 4]);
 });
 
 /** Contiguous runs of registers covered by points, per register type. */

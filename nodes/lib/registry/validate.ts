@@ -47,7 +47,9 @@ export function checkModelDocument(doc: unknown): { model?: CheckedModel; issues
   const manufacturer = r.string(top.manufacturer, ['manufacturer'], true);
   const model = r.string(top.model, ['model'], true);
   const protocols = readProtocols(r, top.protocols);
-  const serial = readSerial(r, top.serial, protocols.includes('modbus-rtu'));
+  // Serial defaults are optional: many register maps do not state the factory settings,
+  // and the line's own settings always win.
+  const serial = readSerial(r, top.serial);
   const addressing = r.oneOf(top.addressing, ['addressing'], ADDRESSINGS, 'addressing', true);
   const byteOrder = r.oneOf(top.byteOrder, ['byteOrder'], BYTE_ORDERS, 'byte order') ?? 'ABCD';
   const maxRegisters = r.integer(top.maxRegisters, ['maxRegisters'], 1, 125);
@@ -91,10 +93,8 @@ function readProtocols(r: FieldReader, v: unknown): MeterProtocol[] {
   return out;
 }
 
-function readSerial(r: FieldReader, v: unknown, required: boolean): SerialDefaults | undefined {
-  if (v === undefined) {
-    return required ? r.fail(['serial'], 'required for a modbus-rtu model (baudRate, parity, dataBits, stopBits)') : undefined;
-  }
+function readSerial(r: FieldReader, v: unknown): SerialDefaults | undefined {
+  if (v === undefined) return undefined;
   const s = r.mapping(v, ['serial'], ['baudRate', 'parity', 'dataBits', 'stopBits']);
   if (!s) return undefined;
   const baudRate = r.oneOf(s.baudRate, ['serial', 'baudRate'], BAUD_RATES, 'baud rate', true);
