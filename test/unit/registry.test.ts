@@ -118,6 +118,11 @@ test('PAC3200 offsets are wire addresses; ABB energy is a 4-register uint64', ()
   assert.deepEqual([e.address, e.dataType, e.length], [0x5000, 'uint64', 4]);
 });
 
+test('Lovato DMG610: one-based table numbers, L1 voltage 0x0002 is input address 1', () => {
+  assert.deepEqual([point('lovato/dmg610', 'voltage_l1_n').registerType, point('lovato/dmg610', 'voltage_l1_n').address], ['input', 1]);
+  assert.equal(point('lovato/dmg610', 'active_energy_import_total').address, 0x1b1f);
+});
+
 /** Contiguous runs of registers covered by points, per register type. */
 function blocks(points: PointDef[]): { start: number; end: number }[] {
   const spans = points.map((p) => ({ start: p.address, end: p.address + (p.length ?? 1) - 1 })).sort((a, b) => a.start - b.start);
