@@ -1,0 +1,135 @@
+/**
+ * Modbus TCP: MBAP header (transaction id, protocol 0, length, unit) + PDU.
+ * Answers are matched by transaction id, so several requests may be in flight
+ * (pipelining) and may be answered in any order. Bytes that cannot start a
+ * frame for a request we know are skipped one at a time until a plausible
+ * header appears again: one bad burst costs that burst, not the connection.
+ */
+import { encodeRequest, FrameError, ModbusRequest } from './pdu';
+import { LinkTransport } from './transport-base';
+import { LinkError, TimeoutError } from './transport-errors';
+import type { ByteLink } from './transport-link';
+import type { ExchangeCallback, Transport } from './transport-types';
+
+interface TcpPending {
+  tid: number;
+  done: ExchangeCallback;
+  timer: NodeJS.Timeout;
+  timeoutMs: number;
+}
+
+const MBAP_LENGTH = 7;
+const EMPTY = Buffer.alloc(0);
+/** Transaction ids kept after a timeout so their late answers are recognised and dropped whole. */
+const EXPIRED_MEMORY = 64;
+
+export class TcpTransport extends LinkTransport implements Transport {
+  readonly kind = 'tcp' as const;
+  readonly serial = false;
+  readonly charTimeMs = 0;
+  private readonly pending = new Map<number, TcpPending>();
+  private readonly expired = new Set<number>();
+  private readonly expiredOrder: number[] = [];
+  private nextTid = 1;
+  private rx: Buffer = EMPTY;
+
+  constructor(link: ByteLink, description: string) {
+    super(link, description);
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  exchange(unitId: number, request: ModbusRequest, timeoutMs: number, done: ExchangeCallback): void {
+    if (!this.isOpen) {
+      process.nextTick(done, new LinkError(`${this.description} is not connected`));
+      return;
+    }
+    const tid = this.allocateTid();
+    const pdu = encodeRequest(request);
+    const frame = Buffer.allocUnsafe(MBAP_LENGTH + pdu.length);
+    frame.writeUInt16BE(tid, 0);
+    frame.writeUInt16BE(0, 2);
+    frame.writeUInt16BE(pdu.length + 1, 4);
+    frame[6] = unitId;
+    pdu.copy(frame, MBAP_LENGTH);
+    const p: TcpPending = { tid, done, timeoutMs, timer: setTimeout(() => this.onTimeout(p), timeoutMs) };
+    this.pending.set(tid, p);
+    this.write(frame);
+  }
+
+  private allocateTid(): number {
+    for (;;) {
+      const tid = this.nextTid;
+      this.nextTid = tid === 0xffff ? 1 : tid + 1;
+      if (!this.pending.has(tid)) {
+        this.expired.delete(tid);
+        return tid;
+      }
+    }
+  }
+
+  protected onData(chunk: Buffer): void {
+    const buf = this.rx.length ? Buffer.concat([this.rx, chunk]) : chunk;
+    let off = 0;
+    while (buf.length - off >= MBAP_LENGTH) {
+      const tid = buf.readUInt16BE(off);
+      const length = buf.readUInt16BE(off + 4);
+      const p = this.pending.get(tid);
+      const plausible =
+        buf.readUInt16BE(off + 2) === 0 && length >= 2 && length <= 254 && (p !== undefined || this.expired.has(tid));
+      if (!plausible) {
+        off++;
+        this.counters.garbageBytes++;
+        continue;
+      }
+      const end = off + 6 + length;
+      if (buf.length < end) break;
+      const pdu = buf.subarray(off + MBAP_LENGTH, end);
+      off = end;
+      if (p) {
+        this.finish(p, null, pdu);
+      } else {
+        this.expired.delete(tid);
+        this.counters.lateResponses++;
+      }
+    }
+    this.rx = off < buf.length ? buf.subarray(off) : EMPTY;
+  }
+
+  private onTimeout(p: TcpPending): void {
+    if (this.pending.get(p.tid) !== p) return;
+    this.pending.delete(p.tid);
+    this.rememberExpired(p.tid);
+    // A frame of this transaction that started but never completed would swallow the next answers.
+    if (this.rx.length >= MBAP_LENGTH && this.rx.readUInt16BE(0) === p.tid) {
+      const announced = this.rx.readUInt16BE(4) + 6;
+      const got = this.rx.length;
+      this.counters.garbageBytes += got;
+      this.rx = EMPTY;
+      p.done(new FrameError(`short answer: MBAP announced ${announced} bytes, ${got} arrived within ${p.timeoutMs} ms`));
+      return;
+    }
+    p.done(new TimeoutError(`no answer within ${p.timeoutMs} ms`));
+  }
+
+  private rememberExpired(tid: number): void {
+    this.expired.add(tid);
+    this.expiredOrder.push(tid);
+    if (this.expiredOrder.length > EXPIRED_MEMORY) this.expired.delete(this.expiredOrder.shift() as number);
+  }
+
+  private finish(p: TcpPending, err: Error | null, pdu?: Buffer): void {
+    clearTimeout(p.timer);
+    this.pending.delete(p.tid);
+    p.done(err, pdu);
+  }
+
+  protected failAll(err: Error): void {
+    this.rx = EMPTY;
+    this.expired.clear();
+    this.expiredOrder.length = 0;
+    for (const p of [...this.pending.values()]) this.finish(p, err);
+  }
+}
