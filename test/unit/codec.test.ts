@@ -185,10 +185,31 @@ test('random round trips through encodePoint and decodePoint for every type and 
         const words = encodePoint(point, value);
         assert.equal(words.length, registerCount(point));
         for (const w of words) assert.ok(Number.isInteger(w) && w >= 0 && w <= 0xffff, `${type} ${order} word ${w}`);
-        assert.equal(decodePoint(point, words, 0), value, `${type} ${order} ${value}`);
+        const decoded = decodePoint(point, words, 0);
+        // float32 comes back as its shortest decimal, which is the same float32.
+        if (type === 'float32') assert.equal(Math.fround(decoded as number), value, `${type} ${order} ${value}`);
+        else assert.equal(decoded, value, `${type} ${order} ${value}`);
+        assert.deepEqual(encodePoint(point, decoded), words, `${type} ${order} ${value} re-encoded`);
       }
     }
   }
+});
+
+test('float32 values read as their shortest decimal, and the bits survive', () => {
+  const p: PointDef = { name: 'voltage', registerType: 'input', address: 0, dataType: 'float32' };
+  for (const v of [231.2, 229.8, 49.98, 0.1, -0.96875, 1e-7, 3.4e38, 123456.7, 16777217]) {
+    const words = encodePoint(p, v);
+    const read = decodePoint(p, words, 0) as number;
+    assert.equal(Math.fround(read), Math.fround(v));
+    assert.deepEqual(encodePoint(p, read), words);
+  }
+  assert.equal(decodePoint(p, encodePoint(p, 231.2), 0), 231.2);
+  assert.equal(decodePoint(p, encodePoint(p, 49.98), 0), 49.98);
+  assert.equal(decodePoint(p, encodePoint(p, 0.1), 0), 0.1);
+  assert.equal(decodePoint(p, encodePoint(p, 16777217), 0), 16777216);
+  assert.equal(decodePoint({ ...p, scale: 0.001 }, encodePoint(p, 231200), 0), 231.2);
+  // decodeRaw stays the exact float32.
+  assert.equal(decodeRaw('float32', 'ABCD', encodePoint(p, 231.2), 0), Math.fround(231.2));
 });
 
 test('NaN and infinities pass through float32 and float64', () => {

@@ -204,6 +204,29 @@ export function decodeRaw(
   throw new CodecError(`unknown data type "${String(dataType)}"`);
 }
 
+const POW10: number[] = Array.from({ length: 46 }, (_, i) => 10 ** i);
+
+function roundToDigits(v: number, digits: number): number {
+  const k = digits - 1 - Math.floor(Math.log10(Math.abs(v)));
+  if (k > 45) return NaN;
+  // Integer / exact power of ten is correctly rounded, so the result is the double nearest the decimal.
+  return k >= 0 ? Math.round(v * POW10[k]) / POW10[k] : Math.round(v / POW10[-k]) * POW10[-k];
+}
+
+/**
+ * The shortest decimal (up to 9 digits) that is the same float32: a meter's
+ * 231.2 arrives as 231.1999969482422 when widened to a double. Encoding the
+ * result gives back the very same bits, so nothing is lost.
+ */
+export function shortestFloat32(v: number): number {
+  if (v === 0 || !Number.isFinite(v)) return v;
+  for (let digits = 6; digits <= 9; digits++) {
+    const candidate = roundToDigits(v, digits);
+    if (Math.fround(candidate) === v) return candidate;
+  }
+  return v;
+}
+
 /** Multiplies by `scale` so that 2301 x 0.1 is 230.1, not 230.10000000000002. */
 function applyScale(raw: number, scale: number): number {
   if (scale === 1) return raw;
@@ -254,6 +277,7 @@ export function decodePoint(point: PointDef, words: ArrayLike<number>, offset: n
     return ((w >>> point.bit) & 1) === 1;
   }
   if (typeof raw !== 'number') return raw;
+  if (point.dataType === 'float32') raw = shortestFloat32(raw);
   if (point.dataType === 'bitfield' && (point.bit !== undefined || point.bits !== undefined)) {
     raw = field(raw, point.bit ?? 0, point.bits ?? 1);
   }
