@@ -9,3 +9,5 @@ export { importDeviceList } from './device-list';
 export type { DeviceConfig } from './device-list';
 export { pointsFromRows } from './rows';
 export type { LabelledRow } from './rows';
+export { decodeMessage, withDefaultOrder } from './reading';
+export type { DecoderSetup, DecodeContext, DecodedReading } from './reading';
