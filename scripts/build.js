@@ -34,4 +34,7 @@ const result = spawnSync(process.execPath, [tscBin, '-p', path.join(root, 'tscon
   stdio: 'inherit',
 });
 copyAssets(path.join(root, 'nodes'), path.join(root, 'dist', 'nodes'));
-process.exit(result.status === null ? 1 : result.status);
+if (result.status !== 0) process.exit(result.status === null ? 1 : result.status);
+// A broken shipped meter model fails the build, with file:line: field: message lines.
+const registry = spawnSync(process.execPath, [path.join(__dirname, 'validate-registry.js')], { cwd: root, stdio: 'inherit' });
+process.exit(registry.status === null ? 1 : registry.status);
