@@ -2,6 +2,7 @@ import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'fs';
 import path from 'path';
+import vm from 'vm';
 import helper from 'node-red-node-test-helper';
 import decoderNode from '../../nodes/rtu-decoder/rtu-decoder';
 import { encodePoint } from '../../nodes/lib/modbus/codec';
@@ -233,4 +234,33 @@ test('every message key used by the editor and the runtime exists in en-US and d
     assert.match(help, /data-help-name="rtu-decoder"/);
     assert.equal((help.match(/<h3>/g) ?? []).length, 4, `${lang} help has Inputs, Outputs, Details, References`);
   }
+});
+
+test('the editor definition loads and its validators and label behave', () => {
+  const html = fs.readFileSync(path.resolve(__dirname, '../../../nodes/rtu-decoder/rtu-decoder.html'), 'utf8');
+  const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)?.[1];
+  assert.ok(script, 'editor script found');
+  type Def = {
+    category: string;
+    defaults: Record<string, { value: unknown; validate?: (this: Record<string, unknown>, v: unknown) => boolean }>;
+    label: (this: Record<string, unknown>) => string;
+  };
+  const registered: Record<string, Def> = {};
+  const sandbox = { RED: { nodes: { registerType: (name: string, def: Def) => (registered[name] = def) } }, $: () => ({}) };
+  vm.runInNewContext(script, sandbox);
+  const def = registered['rtu-decoder'];
+  assert.equal(def.category, 'RTU');
+  const points = def.defaults.points.validate as (this: Record<string, unknown>, v: unknown) => boolean;
+  assert.equal(points.call({ source: 'points' }, []), false);
+  assert.equal(points.call({ source: 'points' }, [{ name: 'x' }]), true);
+  assert.equal(points.call({ source: 'profile' }, []), true);
+  const address = def.defaults.address.validate as (v: unknown) => boolean;
+  assert.equal(address.call({}, ''), true);
+  assert.equal(address.call({}, '100'), true);
+  assert.equal(address.call({}, '70000'), false);
+  assert.equal(address.call({}, '-1'), false);
+  assert.equal(def.label.call({ name: 'mine' }), 'mine');
+  assert.equal(def.label.call({ source: 'profile', model: 'eastron/sdm630', profile: 'basic' }), 'sdm630 basic');
+  assert.equal(def.label.call({ source: 'points', points: [{}, {}] }), 'decoder (2)');
+  for (const key of Object.keys(def.defaults)) assert.ok(['name', 'source', 'model', 'profile', 'points', 'order', 'registerType', 'address', 'device', 'keepRaw'].includes(key), key);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blockFromModbusOutput, decodeBlocks } from '../../nodes/lib/decoder';
+import { blockFromModbusOutput, decodeBlocks, decodeMessage, withDefaultOrder } from '../../nodes/lib/decoder';
 import { encodePoint } from '../../nodes/lib/modbus/codec';
 import { planReads } from '../../nodes/lib/modbus/planner';
 import { PointDef, RegisterBlock } from '../../nodes/lib/modbus/types';
@@ -131,4 +131,67 @@ test('adapter errors name what is missing', () => {
   assert.throws(() => blockFromModbusOutput({ payload: [1], address: 70000 }, { registerType: 'holding' }), /start address 70000 is outside 0..65535/);
   assert.throws(() => blockFromModbusOutput({ payload: [1, 70000] }, { registerType: 'holding', address: 0 }), /value #1 70000 is not a 16-bit register value/);
   assert.throws(() => blockFromModbusOutput({ payload: [1, 2] }, { registerType: 'holding', address: 65535 }), /2 values from address 65535 run past 65535/);
+});
+
+test('decodeMessage: a reading keeps its metadata; quality and errors combine', () => {
+  const points: PointDef[] = [
+    { name: 'voltage_l1', registerType: 'holding', address: 0, dataType: 'float32', unit: 'V' },
+    { name: 'energy', registerType: 'holding', address: 10, dataType: 'uint32', unit: 'kWh' },
+  ];
+  const msg = {
+    topic: 'meter_1',
+    payload: { kept: 1 },
+    rtu: {
+      device: 'meter_1', protocol: 'modbus', timestamp: 5, quality: 'stale', latencyMs: 9, seq: 3,
+      units: { kept: 'x' }, pointQuality: { kept: 'stale' }, error: 'timeout on block 2',
+      raw: [{ registerType: 'holding', address: 0, values: [0x4366, 0x8000] }],
+    },
+  };
+  const out = decodeMessage(msg, { points, model: 'acme/m1', profile: 'basic' }, { now: 99, seq: 1, test: false });
+  assert.equal(out.topic, 'meter_1');
+  assert.deepEqual(out.payload, { kept: 1, voltage_l1: 230.5, energy: null });
+  assert.equal(out.rtu.quality, 'stale');
+  assert.equal(out.rtu.timestamp, 5);
+  assert.equal(out.rtu.seq, 3);
+  assert.equal(out.rtu.model, 'acme/m1');
+  assert.deepEqual(out.rtu.units, { kept: 'x', voltage_l1: 'V', energy: 'kWh' });
+  assert.deepEqual(out.rtu.pointQuality, { kept: 'stale', energy: 'bad' });
+  assert.equal(out.rtu.error, 'timeout on block 2; 1 point not decoded (energy: holding 10..11 was not read)');
+  // Every point bad makes the reading bad.
+  const none = decodeMessage({ ...msg, rtu: { ...msg.rtu, quality: 'good', raw: [] } }, { points }, { now: 99, seq: 1, test: false });
+  assert.equal(none.rtu.quality, 'bad');
+  assert.throws(
+    () => decodeMessage({ ...msg, rtu: { ...msg.rtu, raw: undefined } }, { points }, { now: 1, seq: 1, test: false }),
+    /the reading has no raw registers/,
+  );
+});
+
+test('decodeMessage: other nodes\' output decodes the points in its block only, with the default order', () => {
+  const points = withDefaultOrder(
+    [
+      { name: 'a', registerType: 'input', address: 0, dataType: 'float32' },
+      { name: 'b', registerType: 'input', address: 2, dataType: 'float32', order: 'ABCD' },
+      { name: 'far', registerType: 'input', address: 100, dataType: 'uint16' },
+      { name: 'other_table', registerType: 'holding', address: 0, dataType: 'uint16' },
+    ],
+    'CDAB',
+  );
+  assert.equal(points[0].order, 'CDAB');
+  assert.equal(points[1].order, 'ABCD');
+  const msg = { topic: 'read-node', payload: [0x8000, 0x4366, 0x4366], input: { payload: { fc: 4, address: 0, unitid: 9 } } };
+  const out = decodeMessage(msg, { points, keepRaw: true }, { now: 1234, seq: 4, test: true });
+  // b straddles the end of the block: it is bad, while far and other_table are simply not in this message.
+  assert.deepEqual(out.payload, { a: 230.5, b: null });
+  assert.deepEqual(out.rtu.pointQuality, { b: 'bad' });
+  assert.equal(out.rtu.device, 'read-node');
+  assert.equal(out.rtu.unitId, 9);
+  assert.equal(out.rtu.timestamp, 1234);
+  assert.equal(out.rtu.seq, 4);
+  assert.equal(out.rtu.test, true);
+  assert.deepEqual(out.rtu.raw, [{ registerType: 'input', address: 0, values: [0x8000, 0x4366, 0x4366] }]);
+  assert.equal(decodeMessage(msg, { points, device: 'pv' }, { now: 1, seq: 1, test: false }).topic, 'pv');
+  assert.throws(
+    () => decodeMessage({ payload: [1, 2], input: { payload: { fc: 4, address: 50 } } }, { points }, { now: 1, seq: 1, test: false }),
+    /no point of the decoder lies in input 50..51: check the register type and start address/,
+  );
 });
