@@ -1,0 +1,382 @@
+/**
+ * One Modbus device on a line: plans its reads once, polls them every cycle
+ * through the line's scheduler, decodes the words into named values and emits
+ * one reading message per poll (nodes/lib/reading.ts). Also reads on demand
+ * and writes named points.
+ *
+ * Usage (what the `rtu-modbus-poller` node does):
+ *
+ *   const device = new DevicePoller({ name: 'pm1', line, unitId: 3, intervalMs: 1000, points, model: 'SDM630' });
+ *   device.on('reading', (msg) => send(msg));     // one ReadingMessage per poll, good or bad
+ *   device.start();                               // registers with the line's scheduler
+ *   const msg = await device.readNow();           // on demand, ahead of polls; returned, not emitted
+ *   await device.write('demand_limit', 40.5);     // FC5/FC6/FC16 by point type; FC15/FC16 with writeFunctions 'multiple'
+ *   device.stats();                               // plain object for the health node
+ *   device.stop();
+ *
+ * Reading semantics:
+ * - quality 'good' when at least one point has a value; points whose block
+ *   failed (or that could not be decoded) are null in the payload and 'bad' in
+ *   rtu.pointQuality, and rtu.error says why.
+ * - quality 'bad' when no point has a value (the poll failed); every point is null.
+ * - latencyMs runs from the start of the poll to its last answer, queueing included.
+ * - rtu.raw carries the blocks as read when includeRaw is set.
+ *
+ * Errors name the device, the line, the unit, the request or point and the value.
+ */
+import { EventEmitter } from 'events';
+import { CodecError, decodePoint, encodePoint, encodePointOver, registerCount } from './codec';
+import type { DeviceRegistration, ModbusLine, PollContext, PolledDevice, UnitHealth } from './line';
+import { SampleRing } from './line-stats';
+import type { ModbusRequest } from './pdu';
+import { planReads, PlanOptions, ReadPlan } from './planner';
+import { asError, withContext } from './transport-errors';
+import type { PointDef, RegisterBlock } from './types';
+import type { PointValue, Quality, ReadingMessage } from '../reading';
+import { testMode } from '../test-mode';
+
+export interface DevicePollerOptions {
+  name: string;
+  line: ModbusLine;
+  unitId: number;
+  /** Poll period (ms); 0 polls as fast as the line allows. */
+  intervalMs: number;
+  points: PointDef[];
+  plan?: PlanOptions;
+  model?: string;
+  profile?: string;
+  /** Put the blocks as read into rtu.raw (for the cache and gateway). */
+  includeRaw?: boolean;
+  /** 'single' (default): FC5/FC6 for one coil/register, FC16 for more; 'multiple': always FC15/FC16. */
+  writeFunctions?: 'single' | 'multiple';
+}
+
+export interface WriteResult {
+  device: string;
+  point: string;
+  value: PointValue;
+  fc: 5 | 6 | 15 | 16;
+  address: number;
+  /** Words (or 0/1 bits) written. */
+  words: number[];
+}
+
+export interface DeviceStats {
+  device: string;
+  line: string;
+  unitId: number;
+  intervalMs: number;
+  /** Planned reads per poll and what they touch. */
+  plan: { requests: number; registers: number; bits: number; summary: string };
+  polls: { ok: number; partial: number; failed: number };
+  consecutiveFailures: number;
+  latencyMs: { last?: number; p50?: number; p95?: number; samples: number };
+  lastGoodAt?: number;
+  lastPollAt?: number;
+  lastError?: string;
+  writes: { ok: number; failed: number };
+  unit: UnitHealth;
+}
+
+/** Where each point sits in the plan, worked out once. */
+interface PointSlot {
+  point: PointDef;
+  block: number;
+  offset: number;
+}
+
+export class DevicePoller extends EventEmitter implements PolledDevice {
+  readonly name: string;
+  readonly line: ModbusLine;
+  readonly unitId: number;
+  readonly plan: ReadPlan;
+  private interval: number;
+  private readonly points: PointDef[];
+  private readonly slots: PointSlot[];
+  private readonly byName = new Map<string, PointDef>();
+  private readonly units: Record<string, string> = {};
+  private readonly options: DevicePollerOptions;
+  private registration?: DeviceRegistration;
+  private seq = 0;
+  private readonly latency = new SampleRing(256);
+  private readonly counts = { ok: 0, partial: 0, failed: 0, writesOk: 0, writesFailed: 0 };
+  private consecutiveFailures = 0;
+  private lastLatency?: number;
+  private lastGoodAt?: number;
+  private lastPollAt?: number;
+  private lastError?: string;
+
+  constructor(options: DevicePollerOptions) {
+    super();
+    const name = options?.name;
+    if (typeof name !== 'string' || !name) throw new Error('Modbus device: name is required');
+    const where = `device "${name}"`;
+    if (!options.line) throw new Error(`${where}: no line`);
+    const maxUnit = options.line.transport.serial ? 247 : 255;
+    const minUnit = options.line.transport.serial ? 1 : 0;
+    if (!Number.isInteger(options.unitId) || options.unitId < minUnit || options.unitId > maxUnit) {
+      throw new Error(`${where}: unit id ${options.unitId} is not a whole number in ${minUnit}..${maxUnit} on line "${options.line.name}"`);
+    }
+    checkInterval(options.intervalMs, where);
+    if (!Array.isArray(options.points) || options.points.length === 0) throw new Error(`${where}: no points to read`);
+    this.name = name;
+    this.line = options.line;
+    this.unitId = options.unitId;
+    this.interval = options.intervalMs;
+    this.options = options;
+    this.points = options.points;
+    for (const p of this.points) {
+      if (this.byName.has(p.name)) throw new Error(`${where}: point name "${p.name}" is used twice`);
+      this.byName.set(p.name, p);
+      if (p.unit) this.units[p.name] = p.unit;
+    }
+    try {
+      this.plan = planReads(this.points, options.plan);
+    } catch (err) {
+      throw withContext(asError(err), where);
+    }
+    this.slots = this.locate();
+  }
+
+  get intervalMs(): number {
+    return this.interval;
+  }
+
+  get running(): boolean {
+    return !!this.registration;
+  }
+
+  /** Starts polling on the line's schedule; the first poll is due at once. */
+  start(): void {
+    if (!this.registration) this.registration = this.line.addDevice(this);
+  }
+
+  stop(): void {
+    this.registration?.remove();
+    this.registration = undefined;
+  }
+
+  setInterval(intervalMs: number): void {
+    checkInterval(intervalMs, `device "${this.name}"`);
+    this.interval = intervalMs;
+    this.registration?.setInterval(intervalMs);
+  }
+
+  /** Called by the line when the device is due: one poll, one 'reading' event. */
+  async poll(ctx: PollContext): Promise<void> {
+    const reading = await this.read((req) => ctx.request(req));
+    this.emit('reading', reading);
+  }
+
+  /** Reads every point now, ahead of scheduled polls; the reading is returned, not emitted. */
+  readNow(): Promise<ReadingMessage> {
+    return this.read((req) => this.line.request(this.unitId, req, { priority: 'demand' }));
+  }
+
+  /**
+   * Writes one named point. Coils use FC5 (FC15 with writeFunctions 'multiple'),
+   * registers FC6 for one word and FC16 for more; a bit inside a register is
+   * read, changed and written back.
+   */
+  async write(pointName: string, value: PointValue): Promise<WriteResult> {
+    const where = `device "${this.name}": write ${showValue(value)} to point "${pointName}"`;
+    try {
+      const result = await this.writePoint(pointName, value, where);
+      this.counts.writesOk++;
+      return result;
+    } catch (err) {
+      this.counts.writesFailed++;
+      const e = asError(err);
+      throw e.message.startsWith(where) ? e : withContext(e, where);
+    }
+  }
+
+  /** Writes several points in the given order; stops at the first failure, naming what was written. */
+  async writeMany(values: Record<string, PointValue>): Promise<WriteResult[]> {
+    const done: WriteResult[] = [];
+    for (const [point, value] of Object.entries(values)) {
+      try {
+        done.push(await this.write(point, value));
+      } catch (err) {
+        const e = asError(err);
+        if (done.length) e.message += ` (points already written: ${done.map((d) => d.point).join(', ')})`;
+        throw e;
+      }
+    }
+    return done;
+  }
+
+  stats(): DeviceStats {
+    return {
+      device: this.name,
+      line: this.line.name,
+      unitId: this.unitId,
+      intervalMs: this.interval,
+      plan: {
+        requests: this.plan.requests.length,
+        registers: this.plan.registersTouched,
+        bits: this.plan.bitsTouched,
+        summary: this.plan.summary,
+      },
+      polls: { ok: this.counts.ok, partial: this.counts.partial, failed: this.counts.failed },
+      consecutiveFailures: this.consecutiveFailures,
+      latencyMs: {
+        last: this.lastLatency,
+        p50: this.latency.percentile(50),
+        p95: this.latency.percentile(95),
+        samples: this.latency.size,
+      },
+      lastGoodAt: this.lastGoodAt,
+      lastPollAt: this.lastPollAt,
+      lastError: this.lastError,
+      writes: { ok: this.counts.writesOk, failed: this.counts.writesFailed },
+      unit: this.line.unitHealth(this.unitId),
+    };
+  }
+
+  // ---- reading ----
+
+  private locate(): PointSlot[] {
+    const where = new Map<PointDef, PointSlot>();
+    this.plan.requests.forEach((req, block) => {
+      for (const point of req.points) where.set(point, { point, block, offset: point.address - req.address });
+    });
+    return this.points.map((p) => where.get(p) as PointSlot);
+  }
+
+  private async read(send: (req: ModbusRequest) => Promise<number[]>): Promise<ReadingMessage> {
+    const started = Date.now();
+    const requests = this.plan.requests;
+    const results = await Promise.allSettled(
+      requests.map((r) => send({ fc: r.fc, address: r.address, quantity: r.quantity })),
+    );
+    const timestamp = Date.now();
+    const payload: Record<string, PointValue> = {};
+    let pointQuality: Record<string, Quality> | undefined;
+    const blockErrors: string[] = [];
+    const pointErrors: string[] = [];
+    let good = 0;
+    for (const slot of this.slots) {
+      const result = results[slot.block];
+      let value: PointValue = null;
+      if (result.status === 'fulfilled') {
+        try {
+          value = decodePoint(slot.point, result.value, slot.offset);
+          if (typeof value === 'number' && Number.isNaN(value)) {
+            value = null;
+            pointErrors.push(`point "${slot.point.name}": the device sent NaN (no value)`);
+          }
+        } catch (err) {
+          pointErrors.push(err instanceof CodecError ? err.message : `point "${slot.point.name}": ${asError(err).message}`);
+        }
+      }
+      payload[slot.point.name] = value;
+      if (value === null) (pointQuality ??= {})[slot.point.name] = 'bad';
+      else good++;
+    }
+    let raw: RegisterBlock[] | undefined;
+    if (this.options.includeRaw) raw = [];
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') {
+        raw?.push({ registerType: requests[i].registerType, address: requests[i].address, values: result.value });
+      } else {
+        blockErrors.push(asError(result.reason).message);
+      }
+    });
+    const quality: Quality = good > 0 ? 'good' : 'bad';
+    const error = this.describeErrors(blockErrors, pointErrors);
+    this.record(quality, blockErrors.length > 0 || pointErrors.length > 0, timestamp, timestamp - started, error);
+    const msg: ReadingMessage = {
+      topic: this.name,
+      payload,
+      rtu: {
+        device: this.name,
+        line: this.line.name,
+        protocol: 'modbus',
+        unitId: this.unitId,
+        timestamp,
+        quality,
+        latencyMs: timestamp - started,
+        units: { ...this.units },
+        seq: this.seq++,
+      },
+    };
+    if (this.options.model) msg.rtu.model = this.options.model;
+    if (this.options.profile) msg.rtu.profile = this.options.profile;
+    if (pointQuality && quality === 'good') msg.rtu.pointQuality = pointQuality;
+    if (raw) msg.rtu.raw = raw;
+    if (error) msg.rtu.error = error;
+    if (testMode.enabled) msg.rtu.test = true;
+    return msg;
+  }
+
+  /** One line for the reading: the first failure in full, the rest counted (a dead unit fails every block the same way). */
+  private describeErrors(blockErrors: string[], pointErrors: string[]): string | undefined {
+    const all = [...blockErrors, ...pointErrors];
+    if (!all.length) return undefined;
+    const more = all.length > 1 ? ` (and ${all.length - 1} more error${all.length > 2 ? 's' : ''})` : '';
+    return `device "${this.name}": ${all[0]}${more}`;
+  }
+
+  private record(quality: Quality, partial: boolean, at: number, latencyMs: number, error: string | undefined): void {
+    this.lastPollAt = at;
+    this.lastLatency = latencyMs;
+    if (quality === 'good') {
+      this.latency.add(latencyMs);
+      this.lastGoodAt = at;
+      this.consecutiveFailures = 0;
+      if (partial) this.counts.partial++;
+      else this.counts.ok++;
+    } else {
+      this.counts.failed++;
+      this.consecutiveFailures++;
+    }
+    if (error) this.lastError = error;
+  }
+
+  // ---- writing ----
+
+  private async writePoint(pointName: string, value: PointValue, where: string): Promise<WriteResult> {
+    const point = this.byName.get(pointName);
+    if (!point) {
+      const known = [...this.byName.keys()].slice(0, 10).join(', ');
+      throw new Error(`${where}: no such point (known: ${known}${this.byName.size > 10 ? ', ...' : ''})`);
+    }
+    if (point.registerType === 'input' || point.registerType === 'discrete') {
+      throw new Error(`${where}: ${point.registerType} ${point.address} is a read-only table`);
+    }
+    if (!point.writable) throw new Error(`${where}: the point is not marked writable`);
+    const multiple = this.options.writeFunctions === 'multiple';
+    let request: ModbusRequest;
+    let words: number[];
+    if (point.registerType === 'coil') {
+      words = encodePoint(point, value);
+      request = multiple ? { fc: 15, address: point.address, values: words } : { fc: 5, address: point.address, value: words[0] === 1 };
+    } else {
+      words = isBitPoint(point) ? encodePointOver(point, value, await this.readCurrent(point)) : encodePoint(point, value);
+      request =
+        words.length === 1 && !multiple
+          ? { fc: 6, address: point.address, value: words[0] }
+          : { fc: 16, address: point.address, values: words };
+    }
+    await this.line.request(this.unitId, request, { priority: 'demand' });
+    return { device: this.name, point: point.name, value, fc: request.fc as WriteResult['fc'], address: point.address, words };
+  }
+
+  /** The register(s) a bit point lives in, for read-modify-write. */
+  private readCurrent(point: PointDef): Promise<number[]> {
+    return this.line.request(this.unitId, { fc: 3, address: point.address, quantity: registerCount(point) }, { priority: 'demand' });
+  }
+}
+
+function showValue(value: unknown): string {
+  return typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
+}
+
+function isBitPoint(p: PointDef): boolean {
+  return (p.dataType === 'bool' && p.bit !== undefined) || (p.dataType === 'bitfield' && (p.bit !== undefined || p.bits !== undefined));
+}
+
+function checkInterval(intervalMs: number, where: string): void {
+  if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new Error(`${where}: interval ${intervalMs} ms is not a number >= 0`);
+}
