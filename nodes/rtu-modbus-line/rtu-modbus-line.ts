@@ -1,0 +1,59 @@
+/**
+ * Config node owning one Modbus line. Pollers `acquire()` it; the first one
+ * starts the line, the last `release()` stops it, so redeploys free the port.
+ */
+import type { NodeAPI, NodeDef } from 'node-red';
+import { ModbusLine } from '../lib/modbus/line';
+import { listSerialPorts } from '../lib/modbus/serial-ports';
+import { describeTransport, LineConfigNode, LineNodeConfig, lineOptionsFrom } from './line-config';
+
+export = function register(RED: NodeAPI): void {
+  function RtuModbusLineNode(this: LineConfigNode, config: NodeDef & LineNodeConfig) {
+    RED.nodes.createNode(this, config);
+    const users = new Set<string>();
+    let line: ModbusLine | undefined;
+    this.lineName = config.name || `line ${config.id}`;
+
+    try {
+      const options = lineOptionsFrom(config, this.lineName);
+      line = new ModbusLine(options);
+      const label = `${this.lineName} (${describeTransport(options.transport)})`;
+      line.on('connect', () => this.log(`${label}: connected`));
+      line.on('disconnect', (err: Error) => this.warn(`${label}: disconnected: ${err.message}`));
+      line.on('connect-failed', (err: Error) => this.debug(`${label}: connect failed: ${err.message}`));
+    } catch (err) {
+      this.configError = `line "${this.lineName}": ${(err as Error).message}`;
+      this.error(this.configError);
+    }
+
+    this.acquire = (userId) => {
+      if (!line) return undefined;
+      if (users.size === 0) line.start();
+      users.add(userId);
+      return line;
+    };
+
+    this.release = async (userId) => {
+      users.delete(userId);
+      if (users.size === 0 && line) await line.stop();
+    };
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      users.clear();
+      const stopping = line ? line.stop() : Promise.resolve();
+      stopping.then(() => done(), (err: Error) => {
+        this.warn(`line "${this.lineName}": ${err.message}`);
+        done();
+      });
+    });
+  }
+
+  RED.nodes.registerType('rtu-modbus-line', RtuModbusLineNode);
+
+  RED.httpAdmin.get('/rtu-modbus-line/serial-ports', RED.auth.needsPermission('rtu-modbus-line.read'), (_req, res) => {
+    listSerialPorts().then(
+      (ports) => res.json(ports),
+      (err: Error) => res.status(500).json({ error: err.message }),
+    );
+  });
+};

@@ -1,0 +1,172 @@
+/**
+ * One Modbus device on a line: a thin adapter over DevicePoller. Emits one
+ * reading per poll, reads on demand, writes named points, and enters the device
+ * in the fleet (verification, dashboard) and the health registry.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { fleet } from '../lib/fleet';
+import { health } from '../lib/health/registry';
+import { DevicePoller } from '../lib/modbus/device-poller';
+import { deviceHealthInput, lineHealthInput } from '../lib/modbus/health-input';
+import type { ModbusLine } from '../lib/modbus/line';
+import type { PointValue, ReadingMessage } from '../lib/reading';
+import { registryFromSettings, serveRegistry } from '../shared/registry-endpoint';
+import { attachTestMode, shortText, status } from '../shared/runtime';
+import type { LineConfigNode } from '../rtu-modbus-line/line-config';
+import { DeviceConfigError, planForEditor, PollerFields, resolveDevice } from './poller-config';
+
+type PollerConfig = NodeDef &
+  PollerFields & {
+    line: string;
+    unitId: string | number;
+    interval: string | number;
+    includeRaw?: boolean;
+    cache?: string;
+  };
+
+/** What a cache config node offers (rtu-cache). */
+interface CacheNode extends Node {
+  cache?: { update(reading: ReadingMessage): void };
+}
+
+function writeRequest(msg: NodeMessage & { write?: unknown }): Record<string, PointValue> | undefined {
+  const payload = msg.payload as { write?: unknown } | undefined;
+  const w = msg.write ?? (payload && typeof payload === 'object' ? payload.write : undefined);
+  return w && typeof w === 'object' && !Array.isArray(w) ? (w as Record<string, PointValue>) : undefined;
+}
+
+export = function register(RED: NodeAPI): void {
+  const registry = registryFromSettings(RED);
+  serveRegistry(RED, registry);
+
+  function RtuModbusPollerNode(this: Node, config: PollerConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const name = config.name || `device ${config.id}`;
+    const where = `device "${name}"`;
+    attachTestMode(RED);
+
+    const fail = (text: string) => {
+      node.status(status.error(shortText(text)));
+      node.error(text);
+      node.on('input', (_msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => done(new Error(text)));
+    };
+
+    const lineNode = RED.nodes.getNode(config.line) as LineConfigNode | null;
+    if (!lineNode) return fail(`${where}: no Modbus line is configured`);
+    if (lineNode.configError) return fail(`${where}: ${lineNode.configError}`);
+
+    let resolved;
+    try {
+      resolved = resolveDevice(config, () => registry(false), where);
+    } catch (err) {
+      return fail(err instanceof DeviceConfigError ? err.problems.join('\n') : (err as Error).message);
+    }
+    const intervalMs = Math.round(Number(config.interval) * 1000);
+    const line = lineNode.acquire(node.id) as ModbusLine;
+    let device: DevicePoller;
+    try {
+      device = new DevicePoller({
+        name,
+        line,
+        unitId: Number(config.unitId),
+        intervalMs,
+        points: resolved.points,
+        plan: resolved.planOptions,
+        model: resolved.model,
+        profile: resolved.profile,
+        includeRaw: config.includeRaw !== false,
+      });
+    } catch (err) {
+      void lineNode.release(node.id);
+      return fail((err as Error).message);
+    }
+    node.log(`${where} unit ${config.unitId} on line "${line.name}": ${resolved.plan.summary}`);
+
+    const cacheNode = config.cache ? (RED.nodes.getNode(config.cache) as CacheNode | null) : null;
+    let last: ReadingMessage | undefined;
+
+    const showReading = (reading: ReadingMessage) => {
+      const meta = reading.rtu;
+      const count = Object.keys(reading.payload).length;
+      const bad = Object.keys(meta.pointQuality ?? {}).length;
+      if (meta.quality === 'bad') {
+        const unit = line.unitHealth(device.unitId);
+        if (unit.backingOff && unit.retryAt) {
+          const seconds = Math.max(1, Math.round((unit.retryAt - Date.now()) / 1000));
+          node.status(status.error(`no answer: retry in ${seconds} s`));
+        } else node.status(status.error(shortText(`failed: ${meta.error ?? 'no values'}`)));
+      } else if (bad > 0) node.status(status.warn(`${bad} of ${count} points failed`));
+      else node.status((meta.test ? status.test : status.ok)(`${count} values, ${meta.latencyMs} ms`));
+    };
+
+    const emit = (reading: ReadingMessage) => {
+      last = reading;
+      showReading(reading);
+      if (cacheNode?.cache) cacheNode.cache.update(reading);
+      node.send(reading as unknown as NodeMessage);
+    };
+    device.on('reading', emit);
+
+    const onConnect = () => node.status(status.connecting('connected, polling'));
+    const onDisconnect = (err: Error) => node.status(status.error(shortText(`line disconnected: ${err.message}`)));
+    line.on('connect', onConnect);
+    line.on('disconnect', onDisconnect);
+    node.status(line.connected ? status.ok('polling') : status.connecting('connecting'));
+
+    const leaveFleet = fleet.register({
+      name,
+      protocol: 'modbus',
+      line: line.name,
+      model: resolved.model,
+      profile: resolved.profile,
+      unitId: device.unitId,
+      intervalMs,
+      planSummary: resolved.plan.summary,
+      points: resolved.points.map((p) => ({ name: p.name, unit: p.unit })),
+      readOnce: () => device.readNow(),
+      lastReading: () => last,
+    });
+    const leaveHealth = health.registerDevice(name, () => deviceHealthInput(device.stats()));
+    const leaveLineHealth = health.registerLine(line.name, () => lineHealthInput(line.stats()));
+    device.start();
+
+    node.on('input', (msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => {
+      const writes = writeRequest(msg);
+      const action = writes ? device.writeMany(writes).then(() => device.readNow()) : device.readNow();
+      action.then(
+        (reading) => {
+          emit(reading);
+          done();
+        },
+        (err: Error) => {
+          node.status(status.error(shortText(err.message)));
+          done(err);
+        },
+      );
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      device.stop();
+      device.removeAllListeners('reading');
+      line.off('connect', onConnect);
+      line.off('disconnect', onDisconnect);
+      leaveFleet();
+      leaveHealth();
+      leaveLineHealth();
+      lineNode.release(node.id).then(() => done(), () => done());
+    });
+  }
+
+  RED.nodes.registerType('rtu-modbus-poller', RtuModbusPollerNode);
+
+  RED.httpAdmin.post('/rtu/modbus-poller/plan', RED.auth.needsPermission('rtu-modbus-poller.read'), (req, res) => {
+    try {
+      const device = resolveDevice(req.body as PollerFields, () => registry(false), 'plan preview');
+      res.json(planForEditor(device.plan));
+    } catch (err) {
+      const errors = err instanceof DeviceConfigError ? err.problems : [(err as Error).message];
+      res.status(400).json({ errors });
+    }
+  });
+};

@@ -1,0 +1,119 @@
+import { after, afterEach, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import lineNode from '../../nodes/rtu-modbus-line/rtu-modbus-line';
+import pollerNode from '../../nodes/rtu-modbus-poller/rtu-modbus-poller';
+import { fleet } from '../../nodes/lib/fleet';
+import { startSimulator, RunningSimulator } from '../../nodes/lib/simulator/start';
+import type { ReadingMessage } from '../../nodes/lib/reading';
+import { collect, helper, nextMessage, statusWhere } from '../support/node-red';
+
+let sim: RunningSimulator;
+
+before(async () => {
+  sim = await startSimulator({ units: [1, 2, 3], deadUnitIds: [9] });
+  await new Promise<void>((resolve) => helper.startServer(resolve));
+});
+after(async () => {
+  await new Promise<void>((resolve) => helper.stopServer(resolve));
+  await sim.close();
+});
+afterEach(async () => {
+  await helper.unload();
+});
+
+function lineConfig(extra: Record<string, unknown> = {}) {
+  return { id: 'line', type: 'rtu-modbus-line', name: 'sim line', transport: 'tcp', host: '127.0.0.1', port: sim.port, timeout: 300, retries: 0, ...extra };
+}
+
+function poller(id: string, extra: Record<string, unknown>) {
+  return { id, z: 'tab', type: 'rtu-modbus-poller', line: 'line', interval: 0.2, source: 'model', model: 'rtu/simulated-energy-meter', profile: 'basic_power', includeRaw: true, wires: [[`${id}-out`]], ...extra };
+}
+
+function flow(...nodes: Record<string, unknown>[]) {
+  const outs = nodes.filter((n) => n.type === 'rtu-modbus-poller').map((n) => ({ id: `${n.id}-out`, z: 'tab', type: 'helper', wires: [] }));
+  return [{ id: 'tab', type: 'tab', label: 'pollers' }, lineConfig(), ...nodes, ...outs];
+}
+
+const isGood = (m: ReadingMessage) => m.rtu.quality === 'good';
+
+test('a poller reads the simulated meter by model and profile and emits named values with units', async () => {
+  await helper.load([lineNode, pollerNode], flow(poller('pm1', { name: 'incomer', unitId: 1 })));
+  const msg = await nextMessage<ReadingMessage>('pm1-out', isGood);
+  assert.equal(msg.topic, 'incomer');
+  assert.equal(msg.rtu.device, 'incomer');
+  assert.equal(msg.rtu.line, 'sim line');
+  assert.equal(msg.rtu.unitId, 1);
+  assert.equal(msg.rtu.model, 'rtu/simulated-energy-meter');
+  const v = msg.payload.voltage_l1_n as number;
+  assert.ok(v > 200 && v < 260, `voltage_l1_n ${v} should be near 230 V`);
+  assert.equal(msg.rtu.units.voltage_l1_n, 'V');
+  assert.ok(Array.isArray(msg.rtu.raw) && msg.rtu.raw.length > 0, 'raw blocks are included');
+  assert.ok(msg.rtu.latencyMs >= 0);
+  const next = await nextMessage<ReadingMessage>('pm1-out', (m) => isGood(m) && m.rtu.seq > msg.rtu.seq);
+  assert.ok(next.rtu.timestamp >= msg.rtu.timestamp);
+  assert.ok(fleet.get('incomer'), 'the device is in the fleet while deployed');
+});
+
+test('a dead unit on the shared line reports bad quality while the other unit keeps its rate', async () => {
+  await helper.load(
+    [lineNode, pollerNode],
+    flow(poller('alive', { name: 'live meter', unitId: 2 }), poller('dead', { name: 'switched-off meter', unitId: 9 })),
+  );
+  const alive = collect<ReadingMessage>('alive-out');
+  const bad = await nextMessage<ReadingMessage>('dead-out', (m) => m.rtu.quality === 'bad', 4000);
+  assert.match(bad.rtu.error ?? '', /time|backoff|answer/i);
+  assert.ok(Object.values(bad.payload).every((v) => v === null), 'a failed poll has no values');
+  const start = alive.length;
+  await new Promise((r) => setTimeout(r, 2000));
+  const good = alive.slice(start).filter(isGood).length;
+  // 0.2 s interval: about 10 polls in 2 s; the dead unit costs at most one 300 ms timeout per backoff period.
+  assert.ok(good >= 6, `the live unit kept polling (${good} good readings in 2 s)`);
+  await statusWhere('dead', (s) => s.fill === 'red', 4000);
+});
+
+test('a point list with an impossible address gives a red status and an error naming the point and field', async () => {
+  const points = [{ name: 'bad_point', registerType: 'holding', address: 70000, dataType: 'uint16' }];
+  await helper.load([lineNode, pollerNode], flow(poller('cfg', { name: 'misconfigured', unitId: 1, source: 'points', points })));
+  const node = helper.getNode('cfg') as unknown as { error: { args: unknown[][] } & ((...a: unknown[]) => void) };
+  const calls = (node.error as unknown as { getCalls(): Array<{ args: unknown[] }> }).getCalls();
+  const text = calls.map((c) => String(c.args[0])).join('\n');
+  assert.match(text, /bad_point/);
+  assert.match(text, /70000/);
+});
+
+test('an input message reads on demand; a write to a read-only point fails with a clear error', async () => {
+  await helper.load([lineNode, pollerNode], flow(poller('pm', { name: 'meter', unitId: 3, interval: 60 })));
+  const first = await nextMessage<ReadingMessage>('pm-out', isGood);
+  const node = helper.getNode('pm') as unknown as { receive(m: unknown): void; on(e: string, cb: (a: unknown) => void): void };
+  const onDemand = nextMessage<ReadingMessage>('pm-out', (m) => m.rtu.seq !== first.rtu.seq);
+  node.receive({ payload: 'read' });
+  const read = await onDemand;
+  assert.equal(read.rtu.device, 'meter');
+  const failed = new Promise<string>((resolve) => {
+    node.on('call:error', (call) => resolve(String((call as { args: unknown[] }).args[0])));
+  });
+  node.receive({ write: { voltage_l1_n: 100 } });
+  assert.match(await failed, /voltage_l1_n/);
+});
+
+test('the editor plan preview merges the profile into the fewest reads', async () => {
+  await helper.load([lineNode, pollerNode], flow(poller('pm', { name: 'meter', unitId: 1 })));
+  const res = await helper
+    .request()
+    .post('/rtu/modbus-poller/plan')
+    .send({ source: 'model', model: 'rtu/simulated-energy-meter', profile: 'all', maxGap: 10 })
+    .expect(200);
+  assert.match(res.body.summary, /^3 requests touching \d+ registers/);
+  const bad = await helper.request().post('/rtu/modbus-poller/plan').send({ source: 'model', model: 'nobody/nothing', profile: 'x' }).expect(400);
+  assert.match(bad.body.errors.join(' '), /nobody\/nothing/);
+});
+
+test('redeploying releases the TCP connection', async () => {
+  await helper.load([lineNode, pollerNode], flow(poller('pm', { name: 'meter', unitId: 1 })));
+  await nextMessage<ReadingMessage>('pm-out', isGood);
+  assert.ok(sim.server.stats.clients >= 1);
+  await helper.unload();
+  const deadline = Date.now() + 3000;
+  while (sim.server.stats.clients > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(sim.server.stats.clients, 0);
+});
