@@ -1,0 +1,129 @@
+/**
+ * Report control blocks of the test server: enable / disable by writing RptEna,
+ * integrity reports every IntgPd while enabled, a GI report when GI is written,
+ * data-change reports when the test changes a data set member.
+ */
+import { binaryTimeFromMs, MmsValue } from '../../../nodes/lib/iec61850/mms-data';
+import { OPT, TRIGGER } from '../../../nodes/lib/iec61850/report';
+import { AccessResult } from '../../../nodes/lib/iec61850/mms-services';
+import type { Peer } from './server';
+import { ACCESS, VariableStore } from './store';
+
+interface ControlBlockState {
+  owner?: Peer;
+  timer?: NodeJS.Timeout;
+}
+
+const CONFIG = new Set(['TrgOps', 'IntgPd', 'DatSet', 'OptFlds', 'BufTm', 'RptID']);
+const READ_ONLY = new Set(['ConfRev', 'SqNum']);
+
+export class ReportEngine {
+  private readonly blocks = new Map<string, ControlBlockState>();
+  /** Reports sent, for assertions. */
+  sent = 0;
+
+  constructor(private readonly store: VariableStore) {}
+
+  private state(key: string): ControlBlockState {
+    let s = this.blocks.get(key);
+    if (!s) this.blocks.set(key, (s = {}));
+    return s;
+  }
+
+  private attr<T extends MmsValue['type']>(domain: string, base: string, name: string, type: T): Extract<MmsValue, { type: T }> | undefined {
+    const v = this.store.read(domain, `${base}$${name}`);
+    return typeof v !== 'number' && v.type === type ? (v as Extract<MmsValue, { type: T }>) : undefined;
+  }
+
+  /** Returns a DataAccessError code when the write must be refused. */
+  beforeWrite(peer: Peer, domain: string, parts: string[], value: MmsValue): number | undefined {
+    if (parts.length !== 4) return ACCESS.denied;
+    const s = this.state(`${domain}/${parts.slice(0, 3).join('$')}`);
+    if (s.owner && s.owner !== peer) return ACCESS.denied;
+    if (READ_ONLY.has(parts[3])) return ACCESS.denied;
+    if (s.owner && CONFIG.has(parts[3])) return 2;
+    if (parts[3] === 'GI' && value.type === 'boolean' && value.value && !s.owner) return 2;
+    return undefined;
+  }
+
+  afterWrite(peer: Peer, domain: string, parts: string[], value: MmsValue): void {
+    const base = parts.slice(0, 3).join('$');
+    const key = `${domain}/${base}`;
+    const s = this.state(key);
+    if (parts[3] === 'RptEna' && value.type === 'boolean') {
+      clearInterval(s.timer);
+      s.timer = undefined;
+      s.owner = value.value ? peer : undefined;
+      if (!value.value) return;
+      const trg = this.attr(domain, base, 'TrgOps', 'bit-string')?.value ?? [];
+      const period = Number(this.attr(domain, base, 'IntgPd', 'unsigned')?.value ?? 0);
+      if (trg[TRIGGER.integrity] && period > 0) {
+        s.timer = setInterval(() => this.send(domain, base, 'integrity'), period);
+        s.timer.unref();
+      }
+    } else if (parts[3] === 'GI' && value.type === 'boolean' && value.value) {
+      this.store.set(domain, `${base}$GI`, { type: 'boolean', value: false });
+      setImmediate(() => this.send(domain, base, 'general-interrogation'));
+    }
+  }
+
+  /** Leaf keys changed by the process: data-change reports for enabled blocks whose data set holds them. */
+  changed(keys: string[]): void {
+    for (const [key, s] of this.blocks) {
+      if (!s.owner) continue;
+      const [domain, base] = key.split('/');
+      if (!this.attr(domain, base, 'TrgOps', 'bit-string')?.value[TRIGGER.dataChange]) continue;
+      const members = this.members(domain, base);
+      const hit = members.flatMap((m, i) => (this.store.leafKeys(m.domain, m.item).some((k) => keys.includes(k)) ? [i] : []));
+      if (hit.length) this.send(domain, base, 'data-change', hit);
+    }
+  }
+
+  release(peer: Peer): void {
+    for (const s of this.blocks.values()) {
+      if (s.owner !== peer) continue;
+      clearInterval(s.timer);
+      s.timer = undefined;
+      s.owner = undefined;
+    }
+  }
+
+  stop(): void {
+    for (const s of this.blocks.values()) clearInterval(s.timer);
+    this.blocks.clear();
+  }
+
+  private members(domain: string, base: string): Array<{ domain: string; item: string }> {
+    const dataSet = this.attr(domain, base, 'DatSet', 'visible-string')?.value ?? '';
+    const [dsDomain, dsItem] = dataSet.split('/');
+    const list = this.store.model.get(dsDomain)?.dataSets.get(dsItem) ?? [];
+    return list.map((m) => (m.scope === 'domain' ? { domain: m.domain, item: m.item } : { domain: '', item: m.item }));
+  }
+
+  private send(domain: string, base: string, reason: 'integrity' | 'general-interrogation' | 'data-change', only?: number[]): void {
+    const s = this.blocks.get(`${domain}/${base}`);
+    if (!s?.owner) return;
+    const members = this.members(domain, base);
+    const included = only ?? members.map((_, i) => i);
+    const opt = this.attr(domain, base, 'OptFlds', 'bit-string')?.value ?? [];
+    const sqNum = Number(this.attr(domain, base, 'SqNum', 'unsigned')?.value ?? 0);
+    this.store.set(domain, `${base}$SqNum`, { type: 'unsigned', value: (sqNum + 1) % 256 });
+    const rptId = this.attr(domain, base, 'RptID', 'visible-string')?.value || `${domain}/${base}`;
+    const ok = (value: MmsValue): AccessResult => ({ ok: true, value });
+    const results: AccessResult[] = [ok({ type: 'visible-string', value: rptId }), ok({ type: 'bit-string', value: opt })];
+    if (opt[OPT.sequenceNumber]) results.push(ok({ type: 'unsigned', value: sqNum }));
+    if (opt[OPT.reportTimeStamp]) results.push(ok({ type: 'binary-time', value: binaryTimeFromMs(Date.now()) }));
+    if (opt[OPT.dataSetName]) results.push(ok(this.attr(domain, base, 'DatSet', 'visible-string') as MmsValue));
+    if (opt[OPT.confRevision]) results.push(ok(this.attr(domain, base, 'ConfRev', 'unsigned') as MmsValue));
+    results.push(ok({ type: 'bit-string', value: members.map((_, i) => included.includes(i)) }));
+    if (opt[OPT.dataReference]) included.forEach((i) => results.push(ok({ type: 'visible-string', value: `${members[i].domain}/${members[i].item}` })));
+    for (const i of included) {
+      const v = this.store.read(members[i].domain, members[i].item);
+      results.push(typeof v === 'number' ? { ok: false, error: v } : ok(v));
+    }
+    const bit = { 'data-change': TRIGGER.dataChange, integrity: TRIGGER.integrity, 'general-interrogation': TRIGGER.generalInterrogation }[reason];
+    if (opt[OPT.reasonForInclusion]) included.forEach(() => results.push(ok({ type: 'bit-string', value: [0, 1, 2, 3, 4, 5].map((b) => b === bit) })));
+    this.sent++;
+    s.owner.send({ kind: 'information-report', report: { access: { kind: 'named-list', name: { scope: 'vmd', item: 'RPT' } }, results } });
+  }
+}
