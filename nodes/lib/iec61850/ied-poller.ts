@@ -1,0 +1,413 @@
+/**
+ * One IEC 61850 "device" for the reading pipeline: a list of data attribute
+ * references and/or a data set read every interval from a shared IED link, and
+ * optionally an unbuffered report control block whose reports become readings
+ * as they arrive.
+ *
+ *   const poller = new IedPoller({ device: 'inv1', link, intervalMs: 1000,
+ *     points: [{ reference: 'ied1Inverter/MMXU1.TotW.mag.f [MX]', name: 'power', unit: 'W' }] });
+ *   poller.on('reading', (msg) => send(msg));   // polls and reports alike
+ *   poller.start();  ...  await poller.stop();
+ */
+import { EventEmitter } from 'events';
+import { SampleRing } from '../modbus/line-stats';
+import { testMode } from '../test-mode';
+import { IedClient, ReportOptions, ReportSubscription } from './ied-client';
+import { IedLink } from './ied-link';
+import { TypeSpec } from './mms-data';
+import { buildReading, IedReading, Leaf, leafReference, leavesOf } from './readings';
+import {
+  ControlBlockReference,
+  DataReference,
+  defaultPointName,
+  formatControlBlock,
+  formatDataSet,
+  formatReference,
+  fromObjectName,
+  ListReference,
+  parseControlBlockReference,
+  parseDataSetReference,
+  parseReference,
+} from './reference';
+import { Report } from './report';
+
+const RESUBSCRIBE_MS = 10_000;
+
+export interface PointSpec {
+  reference: string;
+  /** Payload key; defaults to `LN.DO.DA`. */
+  name?: string;
+  unit?: string;
+}
+
+export interface ReportSpec extends ReportOptions {
+  controlBlock: string;
+}
+
+export interface IedPollerOptions {
+  device: string;
+  link: IedLink;
+  /** 0 polls only on demand (with reports, the usual choice). */
+  intervalMs: number;
+  points?: PointSpec[];
+  dataSet?: string;
+  report?: ReportSpec;
+}
+
+interface Point {
+  name: string;
+  ref: DataReference;
+}
+
+interface DataSetDirectory {
+  members: Array<{ name: string; ref: DataReference }>;
+  types: (TypeSpec | undefined)[];
+}
+
+export interface IedPollerStats {
+  ied: string;
+  polls: { ok: number; partial: number; failed: number; skipped: number };
+  reports: number;
+  lastGoodAt?: number;
+  lastPollAt?: number;
+  consecutiveFailures: number;
+  latencyMs: { p50?: number; p95?: number };
+  lastError?: string;
+  intervalMs: number;
+  reportEnabled: boolean;
+}
+
+/** Configuration that cannot work, with every problem listed. */
+export class PollerConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+    this.name = 'PollerConfigError';
+  }
+}
+
+export declare interface IedPoller {
+  on(event: 'reading', listener: (msg: IedReading) => void): this;
+  on(event: 'report-state', listener: (enabled: boolean, error?: Error) => void): this;
+}
+
+export class IedPoller extends EventEmitter {
+  readonly points: Point[];
+  readonly dataSet?: ListReference;
+  readonly controlBlock?: ControlBlockReference;
+  private readonly units: Record<string, string> = {};
+  private readonly directories = new WeakMap<IedClient, Promise<DataSetDirectory>>();
+  private subscription?: { client: IedClient; sub: ReportSubscription; names: string[] };
+  private subscribing?: Promise<void>;
+  /** Reports that arrive while enabling: the GI report can come in the same TCP chunk as the write response. */
+  private early?: Report[];
+  private lastSubscribeAttempt = 0;
+  private timer?: NodeJS.Timeout;
+  private retryTimer?: NodeJS.Timeout;
+  private running = false;
+  private polling = false;
+  private seq = 0;
+  private readonly latency = new SampleRing(128);
+  private readonly counts = { ok: 0, partial: 0, failed: 0, skipped: 0 };
+  private reports = 0;
+  private lastGoodAt?: number;
+  private lastPollAt?: number;
+  private lastError?: string;
+  private consecutiveFailures = 0;
+  private readonly onConnected = (client: IedClient): void => void this.subscribe(client);
+  private readonly onReport = (r: Report): void => this.report(r);
+
+  constructor(readonly options: IedPollerOptions) {
+    super();
+    const problems: string[] = [];
+    const where = `device "${options.device}"`;
+    this.points = (options.points ?? []).flatMap((p, i) => {
+      try {
+        const ref = parseReference(p.reference);
+        const name = (p.name ?? '').trim() || defaultPointName(ref);
+        if (p.unit) this.units[name] = p.unit;
+        return [{ name, ref }];
+      } catch (err) {
+        problems.push(`${where}, point ${i + 1}: ${(err as Error).message}`);
+        return [];
+      }
+    });
+    const names = this.points.map((p) => p.name);
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup) problems.push(`${where}: point name "${dup}" is used twice`);
+    const attempt = <T>(what: string, fn: () => T): T | undefined => {
+      try {
+        return fn();
+      } catch (err) {
+        problems.push(`${where}, ${what}: ${(err as Error).message}`);
+        return undefined;
+      }
+    };
+    if (options.dataSet?.trim()) this.dataSet = attempt('data set', () => parseDataSetReference(options.dataSet as string));
+    if (options.report?.controlBlock?.trim()) this.controlBlock = attempt('report', () => parseControlBlockReference(options.report?.controlBlock as string));
+    if (!this.points.length && !options.dataSet?.trim() && !this.controlBlock && !problems.length) {
+      problems.push(`${where}: nothing to read; give references, a data set or a report control block`);
+    }
+    if (!Number.isFinite(options.intervalMs) || options.intervalMs < 0) problems.push(`${where}: interval ${options.intervalMs} ms is not valid`);
+    if (problems.length) throw new PollerConfigError(problems);
+  }
+
+  get device(): string {
+    return this.options.device;
+  }
+
+  get reportEnabled(): boolean {
+    return !!this.subscription && this.subscription.client === this.options.link.client;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const link = this.options.link;
+    link.on('connected', this.onConnected);
+    link.on('report', this.onReport);
+    if (link.client) void this.subscribe(link.client);
+    // An IED may refuse the control block for a while (another client holds it): try again.
+    if (this.controlBlock) this.retryTimer = setInterval(() => this.resubscribe(), RESUBSCRIBE_MS);
+    if (this.options.intervalMs > 0 && (this.points.length || this.dataSet)) {
+      this.timer = setInterval(() => this.tick(), this.options.intervalMs);
+      setImmediate(() => this.tick());
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.timer);
+    clearInterval(this.retryTimer);
+    this.timer = this.retryTimer = undefined;
+    const link = this.options.link;
+    link.off('connected', this.onConnected);
+    link.off('report', this.onReport);
+    const s = this.subscription;
+    this.subscription = undefined;
+    if (s && s.client === link.client) await s.client.disableReport(s.sub.controlBlock).catch(() => undefined);
+  }
+
+  /** Reads every point and the data set now; resolves with the reading, good or bad. */
+  async readNow(): Promise<IedReading> {
+    const started = Date.now();
+    const client = this.options.link.client;
+    const leaves: Leaf[] = [];
+    const references: Record<string, string> = {};
+    const errors: string[] = [];
+    if (!client) {
+      errors.push(this.options.link.describeOutage());
+      for (const p of this.points) leaves.push(...leavesOf(p.name, p.ref, null));
+    } else {
+      const [fromPoints, fromDataSet] = await Promise.all([this.readPoints(client, references, errors), this.readDataSet(client, references, errors)]);
+      leaves.push(...fromPoints, ...fromDataSet);
+    }
+    for (const p of this.points) references[p.name] ??= formatReference(p.ref);
+    const reading = buildReading({
+      device: this.device,
+      ied: this.options.link.name,
+      leaves,
+      references,
+      units: this.units,
+      seq: this.seq++,
+      started,
+      finished: Date.now(),
+      test: testMode.enabled,
+      errors,
+    });
+    this.record(reading, errors.length > 0);
+    return reading;
+  }
+
+  stats(): IedPollerStats {
+    return {
+      ied: this.options.link.name,
+      polls: { ...this.counts },
+      reports: this.reports,
+      lastGoodAt: this.lastGoodAt,
+      lastPollAt: this.lastPollAt,
+      consecutiveFailures: this.consecutiveFailures,
+      latencyMs: { p50: this.latency.percentile(50), p95: this.latency.percentile(95) },
+      lastError: this.lastError,
+      intervalMs: this.options.intervalMs,
+      reportEnabled: this.reportEnabled,
+    };
+  }
+
+  private tick(): void {
+    if (!this.running) return;
+    if (this.polling) {
+      this.counts.skipped++;
+      return;
+    }
+    this.polling = true;
+    this.readNow().then(
+      (reading) => {
+        this.polling = false;
+        if (this.running) this.emit('reading', reading);
+      },
+      () => (this.polling = false),
+    );
+  }
+
+  private async readPoints(client: IedClient, references: Record<string, string>, errors: string[]): Promise<Leaf[]> {
+    if (!this.points.length) return [];
+    this.options.link.countRequests(Math.ceil(this.points.length / 32));
+    let outcomes;
+    try {
+      outcomes = await client.read(this.points.map((p) => p.ref));
+    } catch (err) {
+      errors.push((err as Error).message);
+      return this.points.flatMap((p) => leavesOf(p.name, p.ref, null));
+    }
+    const perPoint = await Promise.all(
+      outcomes.map(async (o, i): Promise<Leaf[]> => {
+        const p = this.points[i];
+        if (!o.ok) {
+          errors.push(o.error.message);
+          return leavesOf(p.name, p.ref, null);
+        }
+        const structured = o.value.type === 'structure' || o.value.type === 'array';
+        const type = structured ? await client.typeOfReference(p.ref).catch(() => undefined) : undefined;
+        const own = leavesOf(p.name, p.ref, o.value, type);
+        if (structured) own.forEach((l) => (references[l.point] = leafReference(l, p.ref.fc)));
+        return own;
+      }),
+    );
+    return perPoint.flat();
+  }
+
+  private directory(client: IedClient, ds: ListReference): Promise<DataSetDirectory> {
+    let d = this.directories.get(client);
+    if (!d) {
+      d = (async () => {
+        const names = await client.dataSetDirectory(ds);
+        const members = names.map((n) => {
+          const ref = fromObjectName(n);
+          if (!ref) throw new RangeError(`data set ${formatDataSet(ds)}: member ${n.scope === 'domain' ? `${n.domain}/${n.item}` : n.item} is not an IEC 61850 reference`);
+          return { name: defaultPointName(ref), ref };
+        });
+        const types = await Promise.all(names.map((n) => client.typeOf(n).catch(() => undefined)));
+        return { members, types };
+      })();
+      d.catch(() => this.directories.delete(client));
+      this.directories.set(client, d);
+    }
+    return d;
+  }
+
+  private async readDataSet(client: IedClient, references: Record<string, string>, errors: string[]): Promise<Leaf[]> {
+    const ds = this.dataSet;
+    if (!ds) return [];
+    const leaves: Leaf[] = [];
+    this.options.link.countRequests(1);
+    try {
+      const dir = await this.directory(client, ds);
+      const results = await client.readDataSet(ds);
+      if (results.length !== dir.members.length) {
+        const first = results[0];
+        const why = results.length === 1 && first && !first.ok ? `DataAccessError ${first.error}` : `${results.length} values for ${dir.members.length} members`;
+        throw new Error(`data set ${formatDataSet(ds)}: ${why}`);
+      }
+      dir.members.forEach((m, i) => {
+        const r = results[i];
+        if (!r.ok) errors.push(`data set ${formatDataSet(ds)} member ${formatReference(m.ref)}: DataAccessError ${r.error}`);
+        const own = leavesOf(m.name, m.ref, r.ok ? r.value : null, dir.types[i]);
+        own.forEach((l) => (references[l.point] = leafReference(l, m.ref.fc)));
+        leaves.push(...own);
+      });
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+    return leaves;
+  }
+
+  private resubscribe(): void {
+    const client = this.options.link.client;
+    if (client && !this.reportEnabled && Date.now() - this.lastSubscribeAttempt >= RESUBSCRIBE_MS) void this.subscribe(client);
+  }
+
+  private subscribe(client: IedClient): Promise<void> {
+    const cb = this.controlBlock;
+    if (!cb || !this.running) return Promise.resolve();
+    if (this.subscribing) return this.subscribing;
+    this.lastSubscribeAttempt = Date.now();
+    this.early = [];
+    const { controlBlock: _unused, ...options } = this.options.report as ReportSpec;
+    this.subscribing = client
+      .enableReport(cb, options)
+      .then(
+        (sub) => {
+          if (!this.running) return void client.disableReport(cb).catch(() => undefined);
+          this.subscription = { client, sub, names: sub.members.map((m) => (fromObjectName(m) ? defaultPointName(fromObjectName(m) as DataReference) : m.item)) };
+          this.emit('report-state', true);
+          const early = this.early ?? [];
+          this.early = undefined;
+          early.forEach((r) => this.report(r));
+        },
+        (err: Error) => {
+          this.lastError = `report ${formatControlBlock(cb)}: ${err.message}`;
+          this.emit('report-state', false, new Error(this.lastError));
+        },
+      )
+      .finally(() => {
+        this.subscribing = undefined;
+        this.early = undefined;
+      });
+    return this.subscribing;
+  }
+
+  private report(r: Report): void {
+    if (this.early && !this.subscription) {
+      this.early.push(r);
+      return;
+    }
+    const s = this.subscription;
+    if (!s || r.rptId !== s.sub.rptId || !this.running) return;
+    const started = Date.now();
+    const leaves: Leaf[] = [];
+    const references: Record<string, string> = {};
+    const reasons: Record<string, string[]> = {};
+    for (const e of r.entries) {
+      const member = s.sub.members[e.index];
+      const ref = member && fromObjectName(member);
+      if (!ref) continue;
+      const own = leavesOf(s.names[e.index], ref, e.value, s.sub.memberTypes[e.index]);
+      own.forEach((l) => {
+        references[l.point] = leafReference(l, ref.fc);
+        if (e.reasons) reasons[l.point] = e.reasons;
+      });
+      leaves.push(...own);
+    }
+    const reading = buildReading({
+      device: this.device,
+      ied: this.options.link.name,
+      leaves,
+      references,
+      units: this.units,
+      seq: this.seq++,
+      started,
+      finished: started,
+      test: testMode.enabled,
+      errors: [],
+      fallbackTimestamp: r.timeOfEntry,
+    });
+    reading.iec61850 = { ...reading.iec61850, source: 'report', rptId: r.rptId, seqNum: r.seqNum, dataSet: r.dataSet, reasons };
+    this.reports++;
+    this.emit('reading', reading);
+  }
+
+  private record(reading: IedReading, partial: boolean): void {
+    this.lastPollAt = Date.now();
+    if (reading.rtu.error) this.lastError = reading.rtu.error;
+    if (reading.rtu.quality === 'bad') {
+      this.counts.failed++;
+      this.consecutiveFailures++;
+      return;
+    }
+    this.latency.add(reading.rtu.latencyMs);
+    this.lastGoodAt = this.lastPollAt;
+    this.consecutiveFailures = 0;
+    if (partial) this.counts.partial++;
+    else this.counts.ok++;
+  }
+}

@@ -1,0 +1,236 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IedLink } from '../../nodes/lib/iec61850/ied-link';
+import { IedPoller, PollerConfigError } from '../../nodes/lib/iec61850/ied-poller';
+import { resolveIedOptions } from '../../nodes/lib/iec61850/options';
+import { IedReading } from '../../nodes/lib/iec61850/readings';
+import { MmsTestServer } from '../support/iec61850/server';
+import { BASE_TIME } from '../support/iec61850/model';
+import { utcTimeFromMs } from '../../nodes/lib/iec61850/mms-data';
+
+function link(server: MmsTestServer, extra: Partial<{ reconnectMinMs: number; reconnectMaxMs: number }> = {}): IedLink {
+  return new IedLink(resolveIedOptions({ name: 'ied1', host: '127.0.0.1', port: server.port, timeoutMs: 1000 }), {
+    reconnectMinMs: 30,
+    reconnectMaxMs: 200,
+    ...extra,
+  });
+}
+
+async function waitFor(cond: () => boolean, what: string, ms = 4000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function connected(l: IedLink): Promise<void> {
+  await waitFor(() => !!l.client, 'association');
+}
+
+const quality = (...on: number[]) => ({ type: 'bit-string' as const, value: Array.from({ length: 13 }, (_, i) => on.includes(i)) });
+
+test('polls references into a reading: values, per-point quality from q, IED timestamp, errors naming the reference', async () => {
+  const server = await new MmsTestServer().start();
+  const l = link(server);
+  l.register('p1');
+  try {
+    await connected(l);
+    const poller = new IedPoller({
+      device: 'io1',
+      link: l,
+      intervalMs: 0,
+      points: [
+        { reference: 'simpleIOGenericIO/GGIO1.AnIn1.mag.f [MX]', name: 'anIn1', unit: 'V' },
+        { reference: 'simpleIOGenericIO/GGIO1.AnIn1.q [MX]', name: 'anIn1_q' },
+        { reference: 'simpleIOGenericIO/GGIO1.AnIn2.mag.f [MX]' },
+        { reference: 'simpleIOGenericIO/GGIO1.AnIn2.q [MX]' },
+        { reference: 'simpleIOGenericIO/GGIO1.AnIn3 [MX]', name: 'anIn3' },
+        { reference: 'ied1Inverter/MMTR1.TotWh.actVal [ST]', name: 'energy' },
+        { reference: 'simpleIOGenericIO/GGIO1.AnIn9.mag.f [MX]', name: 'missing' },
+      ],
+    });
+    const newer = BASE_TIME + 60_000;
+    server.setValue('simpleIOGenericIO', 'GGIO1$MX$AnIn2$q', quality(0, 1, 7));
+    server.setValue('simpleIOGenericIO', 'GGIO1$MX$AnIn3$q', quality(1));
+    server.setValue('simpleIOGenericIO', 'GGIO1$MX$AnIn3$t', { type: 'utc-time', value: utcTimeFromMs(newer) });
+    const r = await poller.readNow();
+    assert.equal(r.topic, 'io1');
+    assert.ok(Math.abs((r.payload.anIn1 as number) - 0.09) < 1e-6);
+    assert.equal(r.payload.anIn1_q, 0);
+    assert.ok(Math.abs((r.payload['GGIO1.AnIn2.mag.f'] as number) - 1.5) < 1e-6);
+    assert.equal(r.payload['anIn3.mag.f'], -3.25);
+    assert.equal(r.payload['anIn3.t'], newer);
+    assert.equal(r.payload.energy, '9007199254740999');
+    assert.equal(r.payload.missing, null);
+    assert.deepEqual(r.rtu.pointQuality, { 'GGIO1.AnIn2.mag.f': 'stale', 'anIn3.mag.f': 'bad', missing: 'bad' });
+    assert.equal(r.rtu.quality, 'good');
+    assert.equal(r.rtu.timestamp, newer, 'the newest t read is the IED timestamp');
+    assert.equal(r.rtu.protocol, 'iec61850');
+    assert.equal(r.rtu.line, 'ied1');
+    assert.deepEqual(r.rtu.units, { anIn1: 'V' });
+    assert.match(r.rtu.error ?? '', /^device "io1": read simpleIOGenericIO\/GGIO1.AnIn9.mag.f \[MX\]: object-non-existent/);
+    assert.equal(r.iec61850.references['anIn3.mag.f'], 'simpleIOGenericIO/GGIO1.AnIn3.mag.f [MX]');
+    assert.equal(r.iec61850.references.anIn1, 'simpleIOGenericIO/GGIO1.AnIn1.mag.f [MX]');
+    assert.deepEqual(Object.keys(r.payload).slice(0, 3), ['anIn1', 'anIn1_q', 'GGIO1.AnIn2.mag.f']);
+  } finally {
+    await l.deregister('p1');
+    await server.stop();
+  }
+});
+
+test('reads a data set of whole data objects, named by member and component', async () => {
+  const server = await new MmsTestServer().start();
+  const l = link(server);
+  l.register('p1');
+  try {
+    await connected(l);
+    const poller = new IedPoller({ device: 'io1', link: l, intervalMs: 0, dataSet: 'simpleIOGenericIO/LLN0.Events2' });
+    const r = await poller.readNow();
+    assert.deepEqual(Object.keys(r.payload).slice(0, 6), [
+      'GGIO1.SPCSO1.stVal', 'GGIO1.SPCSO1.q', 'GGIO1.SPCSO1.t', 'GGIO1.SPCSO1.origin.orCat', 'GGIO1.SPCSO1.origin.orIdent', 'GGIO1.SPCSO1.ctlNum',
+    ]);
+    assert.equal(r.payload['GGIO1.SPCSO4.stVal'], false);
+    assert.equal(r.rtu.quality, 'good');
+    assert.equal(r.iec61850.references['GGIO1.SPCSO2.stVal'], 'simpleIOGenericIO/GGIO1.SPCSO2.stVal [ST]');
+    const missing = new IedPoller({ device: 'io1', link: l, intervalMs: 0, dataSet: 'simpleIOGenericIO/LLN0.Nope' });
+    const bad = await missing.readNow();
+    assert.equal(bad.rtu.quality, 'bad');
+    assert.match(bad.rtu.error ?? '', /getNamedVariableListAttributes simpleIOGenericIO\/LLN0\$Nope: definition error 1/);
+  } finally {
+    await l.deregister('p1');
+    await server.stop();
+  }
+});
+
+test('bad configuration lists every problem with device and point', () => {
+  const server = { port: 1 } as MmsTestServer;
+  const l = link(server);
+  assert.throws(
+    () => new IedPoller({ device: 'io1', link: l, intervalMs: 1000, points: [{ reference: 'GGIO1.AnIn1' }, { reference: 'LD/LN0.A.b [QQ]' }], report: { controlBlock: 'LD/LLN0.X [ST]' } }),
+    (e: unknown) =>
+      e instanceof PollerConfigError &&
+      e.problems.length === 3 &&
+      /device "io1", point 1: reference "GGIO1.AnIn1" has no logical device/.test(e.problems[0]) &&
+      /point 2: .*unknown functional constraint "QQ"/.test(e.problems[1]) &&
+      /device "io1", report: report control block/.test(e.problems[2]),
+  );
+  assert.throws(() => new IedPoller({ device: 'io1', link: l, intervalMs: 1000 }), /nothing to read/);
+  assert.throws(
+    () => new IedPoller({ device: 'io1', link: l, intervalMs: 1000, points: [{ reference: 'a/b.c.d [MX]', name: 'x' }, { reference: 'a/b.c.e [MX]', name: 'x' }] }),
+    /point name "x" is used twice/,
+  );
+});
+
+test('reports become readings; the RCB is enabled again after the association comes back', async () => {
+  const server = await new MmsTestServer().start();
+  const l = link(server);
+  l.register('p1');
+  const readings: IedReading[] = [];
+  const poller = new IedPoller({
+    device: 'io1',
+    link: l,
+    intervalMs: 0,
+    report: { controlBlock: 'simpleIOGenericIO/LLN0.EventsRCB01 [RP]', generalInterrogation: true, triggers: { dataChange: true, generalInterrogation: true } },
+  });
+  poller.on('reading', (r) => readings.push(r));
+  try {
+    poller.start();
+    await waitFor(() => readings.length >= 1, 'GI report reading');
+    const gi = readings[0];
+    assert.equal(gi.iec61850.source, 'report');
+    assert.equal(gi.iec61850.rptId, 'Events1');
+    assert.deepEqual(gi.payload, { 'GGIO1.SPCSO1.stVal': false, 'GGIO1.SPCSO2.stVal': false, 'GGIO1.SPCSO3.stVal': false, 'GGIO1.SPCSO4.stVal': false });
+    assert.deepEqual(gi.iec61850.reasons?.['GGIO1.SPCSO1.stVal'], ['general-interrogation']);
+    assert.equal(poller.reportEnabled, true);
+    server.setValue('simpleIOGenericIO', 'GGIO1$ST$SPCSO3$stVal', { type: 'boolean', value: true });
+    await waitFor(() => readings.some((r) => r.payload['GGIO1.SPCSO3.stVal'] === true && Object.keys(r.payload).length === 1), 'data-change reading');
+
+    const before = server.associations;
+    const count = readings.length;
+    server.dropConnections();
+    await waitFor(() => server.associations > before && !!l.client, 'reassociation');
+    await waitFor(() => readings.slice(count).some((r) => r.iec61850.reasons?.['GGIO1.SPCSO1.stVal']?.includes('general-interrogation')), 'GI after re-enable');
+    assert.equal(poller.reportEnabled, true);
+    await poller.stop();
+    await waitFor(() => server.log.filter((x) => x.includes('RptEna')).length >= 3, 'disable written');
+  } finally {
+    await poller.stop();
+    await l.deregister('p1');
+    await server.stop();
+  }
+});
+
+test('one association is shared by every poller; disconnect, backoff, reconnect without redeploy', async () => {
+  const server = await new MmsTestServer().start();
+  const port = server.port;
+  const l = link(server, { reconnectMinMs: 20, reconnectMaxMs: 160 });
+  const states: Array<[string, number]> = [];
+  l.on('state', (s) => states.push([s, Date.now()]));
+  const a = new IedPoller({ device: 'a', link: l, intervalMs: 25, points: [{ reference: 'simpleIOGenericIO/GGIO1.AnIn1.mag.f [MX]', name: 'v' }] });
+  const b = new IedPoller({ device: 'b', link: l, intervalMs: 25, points: [{ reference: 'simpleIOGenericIO/GGIO1.AnIn2.mag.f [MX]', name: 'v' }] });
+  const got: IedReading[] = [];
+  a.on('reading', (r) => got.push(r));
+  b.on('reading', (r) => got.push(r));
+  l.register('a');
+  l.register('b');
+  a.start();
+  b.start();
+  try {
+    await waitFor(() => got.filter((r) => r.rtu.quality === 'good').length >= 4, 'good readings from both');
+    assert.equal(server.associations, 1);
+    assert.ok(got.some((r) => r.topic === 'a') && got.some((r) => r.topic === 'b'));
+
+    const stoppedAt = states.length;
+    await server.stop();
+    await waitFor(() => got.some((r) => r.rtu.quality === 'bad'), 'bad reading while the IED is away');
+    const bad = got.find((r) => r.rtu.quality === 'bad') as IedReading;
+    assert.match(bad.rtu.error ?? '', /ied1: not connected/);
+    assert.equal(bad.payload.v, null);
+    await waitFor(() => states.slice(stoppedAt).filter(([s]) => s === 'waiting').length >= 5, 'several retries');
+    const waits = states.slice(stoppedAt).filter(([s]) => s === 'connecting').map(([, t]) => t);
+    const gaps = waits.slice(1).map((t, i) => t - waits[i]);
+    assert.ok(gaps[gaps.length - 1] > gaps[0], `retry gaps grow: ${gaps.join(', ')}`);
+    assert.ok(a.stats().polls.failed > 0);
+
+    const revived = await new MmsTestServer().start(port);
+    try {
+      const n = got.length;
+      await waitFor(() => got.slice(n).filter((r) => r.rtu.quality === 'good').length >= 2, 'good readings after the IED is back', 5000);
+      assert.equal(revived.associations, 1);
+      assert.equal(l.stats().connected, true);
+      await a.stop();
+      await l.deregister('a');
+      assert.equal(l.state, 'connected', 'still one user');
+      await b.stop();
+      await l.deregister('b');
+      assert.equal(l.state, 'idle');
+      await waitFor(() => revived.connectionCount === 0, 'association released');
+      assert.ok(revived.log.length > 0);
+    } finally {
+      await revived.stop();
+    }
+  } finally {
+    await a.stop();
+    await b.stop();
+    await l.stop();
+    await server.stop();
+  }
+});
+
+test('a rejected association is retried with backoff and the reason is kept for status', async () => {
+  const server = await new MmsTestServer().start();
+  server.faults.rejectAssociation = true;
+  const l = link(server);
+  l.register('p1');
+  try {
+    await waitFor(() => l.state === 'waiting', 'first refusal');
+    assert.match(l.describeOutage(), /ied1: not connected \(waiting, retry in \d+ s\): ied1: association rejected \(permanent\): no reason given/);
+    server.faults.rejectAssociation = false;
+    await connected(l);
+    assert.equal(l.stats().associations, 1);
+  } finally {
+    await l.deregister('p1');
+    await server.stop();
+  }
+});
