@@ -213,6 +213,31 @@ test('on-demand requests go before queued poll requests; test mode marks reading
   }
 });
 
+test('a fast device on a line that is down reports bad readings without spinning', async () => {
+  const peer = await TcpPeer.start({ framing: 'mbap' });
+  const port = peer.port;
+  await peer.stop();
+  const line = new ModbusLine({ name: 'down', transport: { kind: 'tcp', host: '127.0.0.1', port }, reconnect: { initialMs: 100, maxMs: 100 } });
+  line.start();
+  const device = new DevicePoller({ name: 'fast', line, unitId: 1, intervalMs: 0, points: points.slice(0, 2) });
+  const readings = collect(device);
+  let ticks = 0;
+  const ticker = setInterval(() => ticks++, 10);
+  try {
+    device.start();
+    await sleep(1600);
+    assert.ok(readings.length >= 1 && readings.length <= 3, `${readings.length} bad readings in 1.6 s`);
+    assert.ok(readings.every((m) => m.rtu.quality === 'bad'));
+    assert.match(readings[readings.length - 1].rtu.error ?? '', /device "fast": line "down" unit 1 FC3 @0 x11: not connected \(cannot connect to 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+    assert.ok(ticks > 100, `the event loop kept running (${ticks} ticks)`);
+    assert.equal(line.stats().state, 'reconnecting');
+  } finally {
+    clearInterval(ticker);
+    device.stop();
+    await line.stop();
+  }
+});
+
 test('bad device settings are refused with the device named', async () => {
   const line = new ModbusLine({ name: 'idle', transport: { kind: 'rtu', path: '/dev/null-rtu', baudRate: 9600 } });
   assert.throws(() => new DevicePoller({ name: 'x', line, unitId: 0, intervalMs: 1000, points }), /device "x": unit id 0 is not a whole number in 1\.\.247 on line "idle"/);

@@ -27,8 +27,9 @@
  * - Link loss: requests in flight fail with a LinkError; queued on-demand
  *   requests wait for the reconnect (up to `queueTimeoutMs`); queued poll
  *   requests fail, so that no reading mixes values from both sides of an outage.
- *   While reconnecting, polls still run at their interval and fail at once, so
- *   each device reports bad quality instead of going silent. The line
+ *   While reconnecting, polls still run at their interval (at most once a
+ *   second) and fail at once, so each device reports bad quality instead of
+ *   going silent. The line
  *   reconnects with backoff (0.5 s ... 30 s) and never needs a redeploy.
  * - Scheduling: see scheduler.ts (earliest deadline first, no bursts of missed cycles).
  *
@@ -193,6 +194,8 @@ const DEFAULTS = {
 };
 const DEMAND = 0;
 const POLL = 1;
+/** While the link is down, a device reports a failed poll at most this often (ms). */
+const OFFLINE_POLL_SPACING_MS = 1000;
 
 export class ModbusLine extends EventEmitter {
   readonly name: string;
@@ -537,7 +540,11 @@ export class ModbusLine extends EventEmitter {
       .catch((err: unknown) => this.emit('poll-error', withContext(asError(err), `device "${device.name}"`)))
       .finally(() => {
         this.activePolls--;
-        this.scheduler.complete(entry, Date.now(), this.units.get(device.unitId)?.until ?? 0);
+        const now = Date.now();
+        let notBefore = this.units.get(device.unitId)?.until ?? 0;
+        // Offline, a poll fails without I/O: keep fast devices from spinning on failures.
+        if (this.state !== 'connected') notBefore = Math.max(notBefore, now + Math.max(device.intervalMs, OFFLINE_POLL_SPACING_MS));
+        this.scheduler.complete(entry, now, notBefore);
         this.pump();
       });
   }

@@ -1,0 +1,286 @@
+/**
+ * Modbus fleet benchmark: lines and device pollers against the package's meter
+ * simulator (40 points in 3 planned requests per meter) over loopback Modbus TCP.
+ *
+ * Each scenario runs the pollers in a fresh child process (so CPU time and peak
+ * RSS are the client's alone) while the simulator runs in another child (the
+ * other core). Printed per scenario: requests per device per cycle, readings/s,
+ * values/s, worst per-device staleness (longest gap between two readings of one
+ * device, or since its last one), client CPU seconds per 1000 readings and in
+ * cores, peak RSS.
+ *
+ *   node dist/bench/modbus-fleet.js [--seconds 10] [--only <scenario name>]
+ *
+ * Targets: >= 100,000 values/s as fast as possible on one core with worst
+ * staleness <= 2x the achieved cycle; 1000 devices x 40 points at 1 s under half
+ * a core and under 150 MiB peak RSS.
+ */
+import { ChildProcess, fork } from 'child_process';
+import { monitorEventLoopDelay, performance } from 'perf_hooks';
+import { DevicePoller } from '../nodes/lib/modbus/device-poller';
+import { ModbusLine } from '../nodes/lib/modbus/line';
+import { SampleRing } from '../nodes/lib/modbus/line-stats';
+import type { ReadingMessage } from '../nodes/lib/reading';
+import { sharedRegistry } from '../nodes/lib/registry';
+import { DEFAULT_SIMULATED_MODEL } from '../nodes/lib/simulator/models';
+import { startSimulator, RunningSimulator } from '../nodes/lib/simulator/start';
+
+interface Scenario {
+  name: string;
+  ports: number;
+  unitsPerPort: number;
+  intervalMs: number;
+  /** Requests in flight per connection (the simulator answers pipelined requests in order). */
+  maxOutstanding: number;
+}
+
+interface ClientSpec extends Scenario {
+  portNumbers: number[];
+  warmupMs: number;
+  durationMs: number;
+}
+
+interface ClientResult {
+  devices: number;
+  requestsPerDevicePerCycle: number;
+  readings: number;
+  goodReadings: number;
+  values: number;
+  seconds: number;
+  worstStalenessMs: number;
+  achievedCycleMs: number;
+  cpuSeconds: number;
+  peakRssMiB: number;
+  failedRequests: number;
+  /** 99th percentile of the gaps between two readings of one device. */
+  gapP99Ms: number;
+  /** Readings of the least and the most served device in the window (starvation shows here). */
+  fewestReadings: number;
+  mostReadings: number;
+  /** Longest the client's event loop was blocked: tells client stalls from server stalls. */
+  loopDelayMaxMs: number;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: '10 devices at 1 s', ports: 1, unitsPerPort: 10, intervalMs: 1000, maxOutstanding: 1 },
+  { name: '100 devices (10 ports x 10 units) at 1 s', ports: 10, unitsPerPort: 10, intervalMs: 1000, maxOutstanding: 1 },
+  { name: '100 devices as fast as possible', ports: 10, unitsPerPort: 10, intervalMs: 0, maxOutstanding: 1 },
+  { name: '100 devices as fast as possible, 4 pipelined', ports: 10, unitsPerPort: 10, intervalMs: 0, maxOutstanding: 4 },
+  { name: '1000 devices (10 ports x 100 units) at 1 s', ports: 10, unitsPerPort: 100, intervalMs: 1000, maxOutstanding: 1 },
+];
+
+// ---------------------------------------------------------------- simulator (child)
+
+async function runSimulator(ports: number, unitsPerPort: number): Promise<void> {
+  const units = Array.from({ length: unitsPerPort }, (_, i) => i + 1);
+  const sims: RunningSimulator[] = [];
+  for (let i = 0; i < ports; i++) sims.push(await startSimulator({ units, maxConnections: 10 }));
+  process.send?.({ ports: sims.map((s) => s.port) });
+  process.on('disconnect', () => process.exit(0));
+}
+
+// ---------------------------------------------------------------- pollers (child)
+
+async function runClient(spec: ClientSpec): Promise<ClientResult> {
+  const model = sharedRegistry().requireModel(DEFAULT_SIMULATED_MODEL);
+  const lines = spec.portNumbers.map(
+    (port, i) =>
+      new ModbusLine({
+        name: `line${i}`,
+        transport: { kind: 'tcp', host: '127.0.0.1', port },
+        timeoutMs: 3000,
+        retries: 0,
+        maxOutstanding: spec.maxOutstanding,
+      }),
+  );
+  for (const line of lines) line.start();
+  await until(() => lines.every((l) => l.connected), 5000);
+
+  let measuring = false;
+  let readings = 0;
+  let good = 0;
+  let values = 0;
+  const lastAt = new Map<string, number>();
+  let worstGap = 0;
+  const gaps = new SampleRing(100_000);
+  const perDevice = new Map<string, number>();
+  const devices: DevicePoller[] = [];
+  for (const [i, line] of lines.entries()) {
+    for (let u = 1; u <= spec.unitsPerPort; u++) {
+      const device = new DevicePoller({
+        name: `meter-${i}-${u}`,
+        line,
+        unitId: u,
+        intervalMs: spec.intervalMs,
+        points: model.points,
+        plan: { neverRead: model.neverRead },
+      });
+      device.on('reading', (msg: ReadingMessage) => {
+        if (!measuring) return;
+        readings++;
+        if (msg.rtu.quality !== 'good') return;
+        good++;
+        for (const k in msg.payload) if (msg.payload[k] !== null) values++;
+        const previous = lastAt.get(msg.topic);
+        if (previous !== undefined && msg.rtu.timestamp - previous > worstGap) worstGap = msg.rtu.timestamp - previous;
+        if (previous !== undefined) gaps.add(msg.rtu.timestamp - previous);
+        perDevice.set(msg.topic, (perDevice.get(msg.topic) ?? 0) + 1);
+        lastAt.set(msg.topic, msg.rtu.timestamp);
+      });
+      devices.push(device);
+    }
+  }
+  for (const d of devices) d.start();
+  await sleep(spec.warmupMs);
+
+  const failedBefore = lines.reduce((n, l) => n + failures(l), 0);
+  const requestsBefore = lines.reduce((n, l) => n + l.stats().counters.requests, 0);
+  const startedAt = Date.now();
+  for (const d of devices) lastAt.set(d.name, startedAt);
+  measuring = true;
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await sleep(spec.durationMs);
+  measuring = false;
+  loopDelay.disable();
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const endedAt = Date.now();
+  for (const at of lastAt.values()) worstGap = Math.max(worstGap, endedAt - at);
+  const requests = lines.reduce((n, l) => n + l.stats().counters.requests, 0) - requestsBefore;
+  const failedRequests = lines.reduce((n, l) => n + failures(l), 0) - failedBefore;
+
+  for (const d of devices) d.stop();
+  await Promise.all(lines.map((l) => l.stop()));
+  const counts = devices.map((d) => perDevice.get(d.name) ?? 0);
+  const meanPerDevice = readings / devices.length;
+  return {
+    devices: devices.length,
+    requestsPerDevicePerCycle: readings ? requests / readings : devices[0].plan.requests.length,
+    readings,
+    goodReadings: good,
+    values,
+    seconds,
+    worstStalenessMs: worstGap,
+    achievedCycleMs: meanPerDevice ? (seconds * 1000) / meanPerDevice : Infinity,
+    gapP99Ms: gaps.percentile(99) ?? Infinity,
+    fewestReadings: Math.min(...counts),
+    mostReadings: Math.max(...counts),
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    failedRequests,
+    loopDelayMaxMs: loopDelay.max / 1e6,
+  };
+}
+
+function failures(line: ModbusLine): number {
+  const c = line.stats().counters;
+  return c.timeouts + c.exceptions + c.frameErrors + c.crcErrors + c.linkErrors + c.backoffSkips;
+}
+
+// ---------------------------------------------------------------- orchestration (parent)
+
+function child(args: string[], execArgv: string[] = []): ChildProcess {
+  return fork(__filename, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
+}
+
+function firstMessage<T>(proc: ChildProcess, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`child gave no answer within ${timeoutMs} ms`)), timeoutMs);
+    proc.once('message', (m) => {
+      clearTimeout(timer);
+      resolve(m as T);
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`child exited with ${code}`));
+    });
+  });
+}
+
+async function runScenario(s: Scenario, durationMs: number): Promise<ClientResult> {
+  // A larger young generation keeps the simulator's garbage collections short; its pauses would
+  // show up as staleness of every device at once. The pollers run with Node's defaults.
+  const sim = child(['--role', 'sim', '--ports', String(s.ports), '--units', String(s.unitsPerPort)], ['--max-semi-space-size=64', ...(process.env.FLEET_SIM_NODE_ARGS ?? '').split(' ').filter(Boolean)]);
+  try {
+    const { ports } = await firstMessage<{ ports: number[] }>(sim, 20000);
+    const spec: ClientSpec = { ...s, portNumbers: ports, warmupMs: 2000, durationMs };
+    const client = child(['--role', 'client', '--spec', JSON.stringify(spec)], (process.env.FLEET_CLIENT_NODE_ARGS ?? '').split(' ').filter(Boolean));
+    try {
+      return await firstMessage<ClientResult>(client, durationMs + 30000);
+    } finally {
+      client.kill();
+    }
+  } finally {
+    sim.kill();
+  }
+}
+
+function report(s: Scenario, r: ClientResult): void {
+  const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const readingsPerSec = r.readings / r.seconds;
+  const valuesPerSec = r.values / r.seconds;
+  const cores = r.cpuSeconds / r.seconds;
+  console.log(`\n${s.name}  (${r.devices} devices, interval ${s.intervalMs} ms, ${s.maxOutstanding} in flight per line)`);
+  console.log(`  requests per device per cycle  ${fmt(r.requestsPerDevicePerCycle, 2)}`);
+  console.log(`  readings/s                     ${fmt(readingsPerSec)}   (${fmt(r.goodReadings)} good of ${fmt(r.readings)}; ${r.failedRequests} failed requests)`);
+  console.log(`  values/s                       ${fmt(valuesPerSec)}`);
+  console.log(`  achieved cycle per device      ${fmt(r.achievedCycleMs, 1)} ms`);
+  console.log(`  worst per-device staleness     ${fmt(r.worstStalenessMs)} ms   (${fmt(r.worstStalenessMs / r.achievedCycleMs, 2)}x the cycle; p99 gap ${fmt(r.gapP99Ms)} ms)`);
+  console.log(`  readings per device            ${fmt(r.fewestReadings)} .. ${fmt(r.mostReadings)}`);
+  console.log(`  client CPU                     ${fmt((r.cpuSeconds / Math.max(r.readings, 1)) * 1000, 3)} s per 1000 readings, ${fmt(cores, 2)} cores`);
+  console.log(`  client peak RSS                ${fmt(r.peakRssMiB, 1)} MiB`);
+  console.log(`  client event-loop delay, max   ${fmt(r.loopDelayMaxMs, 1)} ms`);
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(argument('--seconds') ?? 10);
+  const only = argument('--only');
+  console.log(`Modbus fleet benchmark: pollers vs the meter simulator over loopback TCP, ${seconds} s per scenario after 2 s warm-up`);
+  for (const s of SCENARIOS) {
+    if (only && !s.name.includes(only)) continue;
+    report(s, await runScenario(s, seconds * 1000));
+  }
+}
+
+function argument(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}
+
+const role = argument('--role');
+if (role === 'sim') {
+  runSimulator(Number(argument('--ports')), Number(argument('--units'))).catch((err: Error) => {
+    console.error(`simulator: ${err.message}`);
+    process.exit(1);
+  });
+} else if (role === 'client') {
+  runClient(JSON.parse(argument('--spec') as string) as ClientSpec).then(
+    (result) => process.send?.(result, () => process.exit(0)),
+    (err: Error) => {
+      console.error(`client: ${err.stack ?? err.message}`);
+      process.exit(1);
+    },
+  );
+} else if (require.main === module) {
+  main().catch((err: Error) => {
+    console.error(err.stack ?? err.message);
+    process.exitCode = 1;
+  });
+}
+
+export { main as runModbusFleetBench };
