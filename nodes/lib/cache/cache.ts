@@ -70,6 +70,8 @@ export class RegisterCache extends EventEmitter {
 
   constructor(options: CacheOptions = {}) {
     super();
+    // Every store, gateway and dashboard node listens here; there is no leak to warn about.
+    this.setMaxListeners(0);
     this.ttl = RegisterCache.checkTtl(options.ttlMs ?? 60_000);
   }
 

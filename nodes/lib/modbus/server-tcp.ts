@@ -392,3 +392,15 @@ export class ModbusTcpServer extends EventEmitter {
     conn.closed = true;
   }
 }
+
+/** Runs `listen`, retrying for a moment while a previous deployment still holds the port. */
+export async function listenRetrying<T>(listen: () => Promise<T>, attempts = 5, delayMs = 250): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await listen();
+    } catch (err) {
+      if (attempt >= attempts || !/EADDRINUSE/.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
+}

@@ -80,6 +80,16 @@ export class MeterSimulator {
     else this.dead.delete(unitId);
   }
 
+  /** Replaces the set of dead units. */
+  setDeadUnits(unitIds: readonly number[]): void {
+    this.dead.clear();
+    for (const id of unitIds) this.dead.add(id);
+  }
+
+  deadUnitIds(): number[] {
+    return [...this.dead].sort((a, b) => a - b);
+  }
+
   setFaults(faults: Fault[]): void {
     this.faults = [...faults];
   }
