@@ -111,7 +111,7 @@ export = function register(RED: NodeAPI): void {
       },
     );
 
-    node.on('input', (msg: NodeMessage, send, done) => {
+    node.on('input', (msg: NodeMessage, _send, done) => {
       if (!node.simulator) return done(new Error(`${where}: not running yet`));
       try {
         const changed = applyControl(node.simulator.simulator, settings, (msg.payload ?? {}) as Control);
