@@ -273,7 +273,6 @@ export class ModbusTcpServer extends EventEmitter {
     try {
       result = this.handler(unit, req);
     } catch (err) {
-      result = undefined;
       if (conn.slots.length === 0) {
         this.reserve();
         outPos = this.encodeFailure(out, outPos, tid, unit, req, err);
