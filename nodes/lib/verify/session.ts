@@ -21,6 +21,7 @@ export interface TestModePanel {
 
 export class VerifySession extends EventEmitter {
   private running?: Promise<VerifyReport>;
+  private starting = false;
   private progress?: VerifyProgress;
   private report?: VerifyReport;
 
@@ -28,8 +29,9 @@ export class VerifySession extends EventEmitter {
     super();
   }
 
+  /** True from the moment a run is asked for (progress listeners already see it). */
   get busy(): boolean {
-    return !!this.running;
+    return !!this.running || this.starting;
   }
 
   get lastReport(): VerifyReport | undefined {
@@ -41,6 +43,7 @@ export class VerifySession extends EventEmitter {
     if (this.running) return this.running;
     const devices = this.fleet.list();
     this.progress = { done: 0, total: devices.length };
+    this.starting = true;
     const run = verifyDevices(devices, {
       ...options,
       onProgress: (p) => {
@@ -55,6 +58,7 @@ export class VerifySession extends EventEmitter {
       return report;
     });
     this.running = run;
+    this.starting = false;
     return run;
   }
 

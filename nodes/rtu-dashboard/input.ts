@@ -1,0 +1,55 @@
+/** What arrives at rtu-dashboard: readings, alerts, or an action from a dashboard widget. */
+import type { AlertPayload } from '../lib/alert/types';
+import { isReadingMessage } from '../lib/reading';
+
+export type DashboardInput =
+  | { kind: 'reading' }
+  | { kind: 'alert'; alert: AlertPayload }
+  | { kind: 'select'; device: string | undefined }
+  | { kind: 'trend'; device: string; point: string }
+  | { kind: 'read'; device: string }
+  | { kind: 'ack'; id: string; by: string }
+  | { kind: 'refresh' }
+  | { kind: 'unknown'; error: string };
+
+function isAlert(payload: unknown): payload is AlertPayload {
+  const p = payload as Partial<AlertPayload> | null;
+  return !!p && typeof p === 'object' && typeof p.id === 'string' && typeof p.device === 'string' && ['raised', 'cleared', 'acknowledged'].includes(String(p.state));
+}
+
+function text(v: unknown): string {
+  return typeof v === 'string' ? v.trim() : '';
+}
+
+export function classify(msg: Record<string, unknown>): DashboardInput {
+  if (isReadingMessage(msg)) return { kind: 'reading' };
+  const topic = text(msg.topic);
+  if (topic.startsWith('alert/') && isAlert(msg.payload)) return { kind: 'alert', alert: msg.payload };
+  const payload = msg.payload as Record<string, unknown> | string | undefined;
+  const field = (name: string) => (payload && typeof payload === 'object' ? text(payload[name]) : '');
+  const device = typeof payload === 'string' ? payload.trim() : field('device');
+  switch (topic) {
+    case 'select':
+      return { kind: 'select', device: device || undefined };
+    case 'trend': {
+      const point = field('point');
+      if (!device || !point) return { kind: 'unknown', error: 'trend: msg.payload needs { device, point }' };
+      return { kind: 'trend', device, point };
+    }
+    case 'read':
+      if (!device) return { kind: 'unknown', error: 'read: msg.payload needs the device name' };
+      return { kind: 'read', device };
+    case 'ack': {
+      const id = typeof payload === 'string' ? payload.trim() : field('id');
+      if (!id) return { kind: 'unknown', error: 'ack: msg.payload needs the alert id (or "*" for every alert)' };
+      const by = text(msg.by) || (msg.socketid ? 'dashboard' : 'message');
+      return { kind: 'ack', id, by };
+    }
+    case 'refresh':
+      return { kind: 'refresh' };
+  }
+  return {
+    kind: 'unknown',
+    error: `message with topic "${topic}" is neither a reading, an alert (topic alert/...), nor a dashboard action (select, read, trend, ack, refresh)`,
+  };
+}

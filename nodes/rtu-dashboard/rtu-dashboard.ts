@@ -1,0 +1,143 @@
+/**
+ * rtu-dashboard: feeds the dashboard widgets with ready-to-render models. It
+ * reads the process-wide health registry and fleet by itself (no wiring from
+ * the pollers needed), takes alerts and optional readings on its input, and
+ * answers the widgets' actions (select a device, read now, trend a point,
+ * acknowledge an alert).
+ *
+ * Outputs: 1 device table and detail, 2 overview (system, lines, queues,
+ * alerts), 3 trend chart (ui_chart), 4 acknowledge requests for rtu-alert.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { AlertPayload } from '../lib/alert/types';
+import { DashboardModel } from '../lib/dashboard';
+import { fleet } from '../lib/fleet';
+import { health } from '../lib/health/registry';
+import { SystemSampler } from '../lib/health/system';
+import type { ReadingMessage } from '../lib/reading';
+import { shortText, status, userDirPath } from '../shared/runtime';
+import { classify } from './input';
+
+interface DashboardConfig extends NodeDef {
+  refresh?: string | number;
+  keyPoints?: string;
+  trendDevice?: string;
+  trendPoint?: string;
+  readTimeout?: string | number;
+}
+
+type Outputs = [NodeMessage | null, NodeMessage | null, NodeMessage[] | NodeMessage | null, NodeMessage | null];
+
+export = function (RED: NodeAPI): void {
+  function RtuDashboardNode(this: Node, config: DashboardConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const label = `dashboard node "${config.name || node.id}"`;
+    const refreshMs = Math.max(500, (Number(config.refresh) || 2) * 1000);
+    const keyPoints = String(config.keyPoints ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const model = new DashboardModel({ fleet, health, keyPoints, readTimeoutMs: Math.max(500, (Number(config.readTimeout) || 10) * 1000) });
+    const sampler = new SystemSampler({ diskPath: userDirPath(RED) });
+    const wires = (node as unknown as { wires?: string[][] }).wires ?? [];
+    let closed = false;
+    let ticking = false;
+
+    const devicesMsg = (): NodeMessage => ({ topic: 'devices', payload: model.devicesView(Date.now()) }) as NodeMessage;
+    const overviewMsg = (): NodeMessage => ({ topic: 'overview', payload: model.overviewView(Date.now()) }) as NodeMessage;
+    const chart = (msgs: Array<{ topic: string; payload: unknown; timestamp?: number }>): NodeMessage[] | null =>
+      msgs.length ? (msgs as NodeMessage[]) : null;
+    const out = (o: Partial<{ devices: NodeMessage; overview: NodeMessage; chart: NodeMessage[] | null; ack: NodeMessage }>) =>
+      // An array in one output's slot sends its messages one after the other (chart reset, then points).
+      node.send([o.devices ?? null, o.overview ?? null, o.chart?.length ? o.chart : null, o.ack ?? null] as Outputs as unknown as NodeMessage[]);
+
+    const tick = async () => {
+      if (ticking || closed) return;
+      ticking = true;
+      try {
+        model.setSystem(await sampler.sample());
+        if (closed) return;
+        const snap = model.refresh(Date.now());
+        const view = devicesMsg();
+        out({ devices: view, overview: overviewMsg(), chart: chart(model.trendUpdate()) });
+        const c = (view.payload as { counts: Record<string, number> }).counts;
+        const total = c.online + c.offline + c.stale + c.unknown;
+        const bad = c.offline + c.stale;
+        if (snap.errors.length) node.status(status.warn(shortText(snap.errors[0])));
+        else node.status((bad ? status.warn : status.ok)(RED._('rtu-dashboard.status.devices', { online: c.online, total })));
+      } catch (err) {
+        node.status(status.error(shortText((err as Error).message)));
+        node.error(`${label}: ${(err as Error).message}`);
+      } finally {
+        ticking = false;
+      }
+    };
+    const timer = setInterval(() => void tick(), refreshMs);
+    const first = setTimeout(() => {
+      if (config.trendDevice && config.trendPoint) out({ chart: chart(model.selectTrend(config.trendDevice, config.trendPoint)) });
+      void tick();
+    }, 200);
+
+    node.on('input', (msg: NodeMessageInFlow, _send, done) => {
+      const input = classify(msg as unknown as Record<string, unknown>);
+      switch (input.kind) {
+        case 'reading':
+          model.addReading(msg as unknown as ReadingMessage);
+          out({ chart: chart(model.trendUpdate()) });
+          return done();
+        case 'alert':
+          model.addAlert(input.alert as AlertPayload);
+          out({ overview: overviewMsg() });
+          return done();
+        case 'select':
+          model.select(input.device);
+          out({ devices: devicesMsg() });
+          return done();
+        case 'trend':
+          model.select(input.device);
+          out({ devices: devicesMsg(), chart: chart(model.selectTrend(input.device, input.point)) });
+          return done();
+        case 'read':
+          model.select(input.device);
+          model.readNow(input.device).then(
+            () => {
+              if (!closed) out({ devices: devicesMsg() });
+              done();
+            },
+            (err: Error) => done(err),
+          );
+          return;
+        case 'ack': {
+          if (!wires[3]?.length) {
+            const text = RED._('rtu-dashboard.errors.ackNotWired');
+            model.problem(text);
+            out({ overview: overviewMsg() });
+            return done(new Error(`${label}: ${text}`));
+          }
+          const ack = { topic: 'acknowledge', payload: input.id, acknowledge: input.id, by: input.by } as NodeMessage;
+          out({ ack });
+          return done();
+        }
+        case 'refresh':
+          void tick().then(() => done());
+          return;
+        default: {
+          const text = `${label}: ${input.error}`;
+          model.problem(input.error);
+          return done(new Error(text));
+        }
+      }
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      clearInterval(timer);
+      clearTimeout(first);
+      sampler.close();
+      done();
+    });
+  }
+
+  RED.nodes.registerType('rtu-dashboard', RtuDashboardNode);
+};
