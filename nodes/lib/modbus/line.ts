@@ -194,6 +194,9 @@ const DEFAULTS = {
 };
 const DEMAND = 0;
 const POLL = 1;
+/** Phase steps of successive devices: evenly spread for any number of devices. */
+const GOLDEN_FRACTION = 0.6180339887498949;
+const MAX_PHASE_SPREAD_MS = 1000;
 /** While the link is down, a device reports a failed poll at most this often (ms). */
 const OFFLINE_POLL_SPACING_MS = 1000;
 
@@ -225,6 +228,7 @@ export class ModbusLine extends EventEmitter {
   private readonly scheduler = new EdfScheduler<DeviceSlot>();
   private readonly slotsByUnit = new Map<number, Set<DeviceSlot>>();
   private activePolls = 0;
+  private devicesAdded = 0;
   private pumping = false;
   private pumpAgain = false;
   private wakeTimer?: NodeJS.Timeout;
@@ -334,11 +338,18 @@ export class ModbusLine extends EventEmitter {
     });
   }
 
-  /** Registers a device to be polled every `intervalMs`; its first poll is due now. */
+  /**
+   * Registers a device to be polled every `intervalMs`. Devices added one after
+   * another get phases spread over the first min(interval, 1 s) (golden-ratio
+   * steps), so a fleet does not ask for everything at the same instant every
+   * cycle: each poll then starts close to its due time instead of queueing
+   * behind all the others. The first device is due at once.
+   */
   addDevice(device: PolledDevice): DeviceRegistration {
     const slot: DeviceSlot = { device };
     const notBefore = this.units.get(device.unitId)?.until ?? 0;
-    slot.entry = this.scheduler.add(slot, device.intervalMs, Math.max(Date.now(), notBefore));
+    const phase = ((this.devicesAdded++ * GOLDEN_FRACTION) % 1) * Math.min(device.intervalMs, MAX_PHASE_SPREAD_MS);
+    slot.entry = this.scheduler.add(slot, device.intervalMs, Math.max(Date.now() + Math.round(phase), notBefore));
     let peers = this.slotsByUnit.get(device.unitId);
     if (!peers) this.slotsByUnit.set(device.unitId, (peers = new Set()));
     peers.add(slot);
