@@ -4,11 +4,13 @@
  * in the fleet (verification, dashboard) and the health registry.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import type { RegisterCache } from '../lib/cache';
 import { fleet } from '../lib/fleet';
 import { health } from '../lib/health/registry';
 import { DevicePoller } from '../lib/modbus/device-poller';
 import { deviceHealthInput, lineHealthInput } from '../lib/modbus/health-input';
 import type { ModbusLine } from '../lib/modbus/line';
+import type { ModbusRequest } from '../lib/modbus/pdu';
 import type { PointValue, ReadingMessage } from '../lib/reading';
 import { registryFromSettings, serveRegistry } from '../shared/registry-endpoint';
 import { attachTestMode, shortText, status } from '../shared/runtime';
@@ -26,7 +28,7 @@ type PollerConfig = NodeDef &
 
 /** What a cache config node offers (rtu-cache). */
 interface CacheNode extends Node {
-  cache?: { update(reading: ReadingMessage): void };
+  cache?: Pick<RegisterCache, 'update' | 'setWriter' | 'removeWriter'>;
 }
 
 function writeRequest(msg: NodeMessage & { write?: unknown }): Record<string, PointValue> | undefined {
@@ -84,6 +86,9 @@ export = function register(RED: NodeAPI): void {
     node.log(`${where} unit ${config.unitId} on line "${line.name}": ${resolved.plan.summary}`);
 
     const cacheNode = config.cache ? (RED.nodes.getNode(config.cache) as CacheNode | null) : null;
+    // Writes that SCADA sends through the gateway reach the device through its own line.
+    const writer = (req: ModbusRequest) => line.request(device.unitId, req, { priority: 'demand' });
+    cacheNode?.cache?.setWriter(name, writer);
     let last: ReadingMessage | undefined;
 
     const showReading = (reading: ReadingMessage) => {
@@ -151,6 +156,7 @@ export = function register(RED: NodeAPI): void {
       device.removeAllListeners('reading');
       line.off('connect', onConnect);
       line.off('disconnect', onDisconnect);
+      cacheNode?.cache?.removeWriter(name, writer);
       leaveFleet();
       leaveHealth();
       leaveLineHealth();

@@ -179,7 +179,8 @@ export function requestLengthFromHead(head: Buffer, offset = 0): number {
 /** Server side: parses a request PDU; throws ModbusException with the code to answer. */
 export function decodeRequest(pdu: Buffer): ModbusRequest {
   const fc = pdu[0];
-  if (pdu.length < 5) throw new ModbusException(fc ?? 0, 0x03);
+  if (![1, 2, 3, 4, 5, 6, 15, 16].includes(fc)) throw new ModbusException(fc ?? 0, 0x01);
+  if (pdu.length < 5) throw new ModbusException(fc, 0x03);
   const address = pdu.readUInt16BE(1);
   const word = pdu.readUInt16BE(3);
   let req: ModbusRequest;
