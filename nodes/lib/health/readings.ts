@@ -11,7 +11,8 @@
 import type { PointValue, Quality } from '../reading';
 import type { DeviceHealth, HealthSnapshot, LineHealth, QueueHealth, SystemHealth } from './types';
 
-export interface HealthReading {
+/** A type alias, not an interface, so it is assignable to Node-RED's NodeMessage. */
+export type HealthReading = {
   topic: string;
   payload: Record<string, PointValue>;
   rtu: {
@@ -25,7 +26,7 @@ export interface HealthReading {
     seq: number;
     test?: boolean;
   };
-}
+};
 
 export const STATUS_CODE: Record<DeviceHealth['status'], number> = { online: 1, stale: 2, offline: 0, unknown: -1 };
 
