@@ -102,6 +102,38 @@ export class IedLink extends EventEmitter {
     if (this.users.size === 0) await this.stop();
   }
 
+  /** The client once the association is up; undefined if it is not up within `ms` (or the link is idle). */
+  whenConnected(ms: number): Promise<IedClient | undefined> {
+    if (this.client || this.linkState === 'idle') return Promise.resolve(this.client);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(), ms);
+      const onState = (): void => {
+        if (this.linkState !== 'connecting') finish();
+      };
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.off('state', onState);
+        resolve(this.client);
+      };
+      this.on('state', onState);
+    });
+  }
+
+  /**
+   * Runs `fn` on the live association, or, when the link is idle or down, on a
+   * short-lived one of its own (the editor browses IEDs that no poller uses yet).
+   */
+  async withClient<T>(fn: (client: IedClient) => Promise<T>): Promise<T> {
+    const live = this.client;
+    if (live) return fn(live);
+    const connection = await (this.options.open ?? MmsConnection.open)(this.ied);
+    try {
+      return await fn(new IedClient(connection, { maxVariablesPerRead: this.options.maxVariablesPerRead }));
+    } finally {
+      await connection.close();
+    }
+  }
+
   /** Counts a request towards the rate figure (the pollers call it per request they make). */
   countRequests(n: number): void {
     this.rate.add(Date.now(), n);

@@ -30,6 +30,7 @@ import {
   parseReference,
 } from './reference';
 import { Report } from './report';
+import { fromPointValue } from './values';
 
 const RESUBSCRIBE_MS = 10_000;
 
@@ -113,7 +114,15 @@ export class IedPoller extends EventEmitter {
   private lastPollAt?: number;
   private lastError?: string;
   private consecutiveFailures = 0;
-  private readonly onConnected = (client: IedClient): void => void this.subscribe(client);
+  /** A poll skipped while the association was being opened runs as soon as it is up. */
+  private pollWhenConnected = false;
+  private readonly onConnected = (client: IedClient): void => {
+    void this.subscribe(client);
+    if (this.pollWhenConnected) {
+      this.pollWhenConnected = false;
+      this.tick();
+    }
+  };
   private readonly onReport = (r: Report): void => this.report(r);
 
   constructor(readonly options: IedPollerOptions) {
@@ -190,7 +199,9 @@ export class IedPoller extends EventEmitter {
   /** Reads every point and the data set now; resolves with the reading, good or bad. */
   async readNow(): Promise<IedReading> {
     const started = Date.now();
-    const client = this.options.link.client;
+    const link = this.options.link;
+    // An association being opened right now is worth waiting for; one that failed is reported at once.
+    const client = link.state === 'connecting' ? await link.whenConnected(link.ied.timeoutMs * 3) : link.client;
     const leaves: Leaf[] = [];
     const references: Record<string, string> = {};
     const errors: string[] = [];
@@ -218,6 +229,21 @@ export class IedPoller extends EventEmitter {
     return reading;
   }
 
+  /**
+   * Writes one data attribute, named by a point name of this poller or by a
+   * reference; the value is converted to the attribute's type as the IED reports it.
+   */
+  async write(target: string, value: unknown): Promise<string> {
+    const client = this.options.link.client;
+    if (!client) throw new Error(this.options.link.describeOutage());
+    const point = this.points.find((p) => p.name === target);
+    const ref = point ? point.ref : parseReference(target);
+    const reference = formatReference(ref);
+    const type = await client.typeOfReference(ref);
+    await client.write(ref, fromPointValue(type, value, reference));
+    return reference;
+  }
+
   stats(): IedPollerStats {
     return {
       ied: this.options.link.name,
@@ -235,8 +261,9 @@ export class IedPoller extends EventEmitter {
 
   private tick(): void {
     if (!this.running) return;
-    if (this.polling) {
+    if (this.polling || this.options.link.state === 'connecting') {
       this.counts.skipped++;
+      if (!this.polling) this.pollWhenConnected = true;
       return;
     }
     this.polling = true;

@@ -4,7 +4,7 @@
  * 61850 quality attribute mapped onto the reading's good/stale/bad.
  */
 import type { PointValue, Quality } from '../reading';
-import { binaryTimeToMs, MmsValue, TypeSpec, utcTimeToMs } from './mms-data';
+import { binaryTimeFromMs, binaryTimeToMs, MmsValue, TypeSpec, utcTimeFromMs, utcTimeToMs } from './mms-data';
 
 /**
  * One value as a reading value. Times become epoch milliseconds, bit strings an
@@ -97,4 +97,62 @@ export function readingQuality(bits: boolean[]): Quality {
 
 export function isQualityValue(v: MmsValue): v is Extract<MmsValue, { type: 'bit-string' }> {
   return v.type === 'bit-string' && v.value.length >= 2 && v.value.length <= 16;
+}
+
+/**
+ * A value to write, converted to the attribute's MMS type. Throws RangeError
+ * naming the reference, the value and the type when they do not fit.
+ */
+export function fromPointValue(type: TypeSpec, value: unknown, reference: string): MmsValue {
+  const fail = (why: string): never => {
+    throw new RangeError(`write ${reference}: ${JSON.stringify(value)} ${why}`);
+  };
+  const num = (): number => {
+    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isFinite(n)) fail(`is not a number (attribute is ${type.type})`);
+    return n as number;
+  };
+  const int = (signed: boolean, bits: number): number | bigint => {
+    const big = typeof value === 'bigint' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? BigInt(value.trim()) : undefined;
+    const n = big ?? BigInt(Number.isInteger(num()) ? num() : fail('is not a whole number'));
+    const width = BigInt(Math.min(Math.max(bits, 8), 64));
+    const min = signed ? -(1n << (width - 1n)) : 0n;
+    const max = signed ? (1n << (width - 1n)) - 1n : (1n << width) - 1n;
+    if (n < min || n > max) fail(`is outside ${min}..${max} (${signed ? 'int' : 'uint'}${width})`);
+    return Number.isSafeInteger(Number(n)) ? Number(n) : n;
+  };
+  switch (type.type) {
+    case 'boolean':
+      if (typeof value === 'boolean') return { type: 'boolean', value };
+      if (value === 0 || value === 1 || value === 'true' || value === 'false') return { type: 'boolean', value: value === 1 || value === 'true' };
+      return fail('is not a boolean');
+    case 'integer':
+      return { type: 'integer', value: int(true, type.bits) };
+    case 'unsigned':
+      return { type: 'unsigned', value: int(false, type.bits) };
+    case 'float':
+      return type.formatWidth === 64 ? { type: 'float', value: num(), double: true } : { type: 'float', value: num() };
+    case 'visible-string':
+    case 'mms-string': {
+      if (typeof value !== 'string') fail('is not text');
+      const text = value as string;
+      if (Math.abs(type.size) && text.length > Math.abs(type.size)) fail(`is longer than ${Math.abs(type.size)} characters`);
+      return { type: type.type, value: text };
+    }
+    case 'octet-string':
+      if (typeof value !== 'string' || !/^([0-9a-f]{2})*$/i.test(value)) fail('is not hex octets');
+      return { type: 'octet-string', value: Buffer.from(value as string, 'hex') };
+    case 'bit-string': {
+      const n = num();
+      const size = Math.abs(type.size);
+      if (!Number.isInteger(n) || n < 0 || n >= 2 ** size) fail(`does not fit ${size} bits`);
+      return { type: 'bit-string', value: Array.from({ length: size }, (_, i) => Math.floor(n / 2 ** i) % 2 === 1) };
+    }
+    case 'utc-time':
+      return { type: 'utc-time', value: utcTimeFromMs(num()) };
+    case 'binary-time':
+      return { type: 'binary-time', value: binaryTimeFromMs(num()) };
+    default:
+      return fail(`cannot be written to a ${type.type} attribute from a flow`);
+  }
 }
