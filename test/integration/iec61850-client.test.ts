@@ -9,6 +9,8 @@ import { Report } from '../../nodes/lib/iec61850/report';
 import { ModelNode } from '../../nodes/lib/iec61850/browse';
 import { MmsTestServer, ServerOptions } from '../support/iec61850/server';
 import { largeModel } from '../support/iec61850/model';
+import { applyDialect } from '../support/iec61850/dialect';
+import * as association from '../../nodes/lib/iec61850/association';
 
 const ref = parseReference;
 
@@ -251,5 +253,41 @@ test('conclude and release end the association cleanly', async () => {
     await c.connection.close();
     await waitFor(() => s.connectionCount === 0, 'server connection closed');
     assert.equal(c.connection.isOpen, false);
+  });
+});
+
+test('answers that overtake each other are matched to their requests by invoke id', async () => {
+  await withServer({ responseJitterMs: 15 }, async (s) => {
+    const c = await connect(s);
+    const expected = [0.09, 1.5, -3.25, 230.1];
+    const reads = Array.from({ length: 24 }, (_, i) => c.readValue(ref(`simpleIOGenericIO/GGIO1.AnIn${1 + (i % 4)}.mag.f [MX]`)));
+    const values = await Promise.all(reads);
+    values.forEach((v, i) => assert.ok(v.type === 'float' && Math.abs(v.value - expected[i % 4]) < 1e-3, `read ${i}`));
+    const order = s.answerOrder.slice(-24);
+    assert.notDeepEqual(order, [...order].sort((a, b) => a - b), 'the server really answered out of order');
+    await c.connection.close();
+  });
+});
+
+test('an IED using indefinite BER lengths and long-form session lengths is understood', async () => {
+  const unit = applyDialect(association.encodeMmsData({ kind: 'confirmed-response', invokeId: 1, response: { service: 'read', results: [{ ok: true, value: { type: 'boolean', value: true } }] } }), {
+    indefiniteLengths: true,
+    longSessionLengths: true,
+  });
+  assert.equal(unit.subarray(0, 8).toString('hex'), '01ff000001ff0000');
+  assert.equal(unit.subarray(8, 10).toString('hex'), '6180', 'presentation data with an indefinite length');
+  await withServer({ dialect: { indefiniteLengths: true, longSessionLengths: true } }, async (s) => {
+    const c = await connect(s);
+    const model = await c.browse({ types: true });
+    assert.equal(model[0].children?.find((ln) => ln.name === 'GGIO1')?.children?.find((d) => d.name === 'AnIn1')?.children?.[0]?.children?.[0]?.type, 'float32');
+    const v = await c.readValue(ref('simpleIOGenericIO/GGIO1.AnIn4.mag.f [MX]'));
+    assert.ok(v.type === 'float' && Math.abs(v.value - 230.1) < 1e-3);
+    assert.equal((await c.readDataSet(parseDataSetReference('simpleIOGenericIO/LLN0.Events'))).length, 4);
+    const reports: Report[] = [];
+    c.on('report', (r) => reports.push(r));
+    await c.enableReport(parseControlBlockReference('simpleIOGenericIO/LLN0.EventsRCB01 [RP]'), { generalInterrogation: true });
+    await waitFor(() => reports.length > 0, 'report in indefinite form');
+    assert.equal(reports[0].entries.length, 4);
+    await c.connection.close();
   });
 });

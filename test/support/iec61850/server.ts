@@ -17,6 +17,8 @@ import { IsoTransport } from '../../../nodes/lib/iec61850/transport';
 import { basicIoModel, ServerModel } from './model';
 import { ReportEngine } from './reports';
 import { ACCESS, VariableStore } from './store';
+import { applyDialect, Dialect } from './dialect';
+import { prng } from './captures';
 
 export interface ServerOptions {
   model?: ServerModel;
@@ -29,6 +31,10 @@ export interface ServerOptions {
   namesPerPage?: number;
   /** Delay before each answer, so requests pile up in flight. */
   responseDelayMs?: number;
+  /** Encodings of other IEDs: indefinite BER lengths, long-form session lengths. */
+  dialect?: Dialect;
+  /** Random extra delay per answer (seeded), so answers overtake each other. */
+  responseJitterMs?: number;
   /** What the server insists on; a mismatch is refused the way an IED would. */
   expect?: { tsel?: string; ssel?: string; psel?: string; apTitle?: string; aeQualifier?: number; password?: string };
 }
@@ -58,12 +64,15 @@ export class MmsTestServer {
   readonly reports: ReportEngine;
   /** Services received, for assertions: `read simpleIOGenericIO/GGIO1$MX$AnIn1$mag$f`. */
   readonly log: string[] = [];
+  /** Invoke ids in the order their answers were sent. */
+  readonly answerOrder: number[] = [];
   /** Highest number of requests received and not yet answered on one connection. */
   peakInFlight = 0;
   associations = 0;
   private server?: net.Server;
   private readonly peers = new Set<Peer>();
   private nextPeer = 1;
+  private readonly random = prng(61850);
 
   constructor(readonly options: ServerOptions = {}) {
     this.store = new VariableStore(options.model ?? basicIoModel());
@@ -149,7 +158,8 @@ export class MmsTestServer {
             inFlight--;
             if (transport.isOpen) this.answer(peer, pdu);
           };
-          if (this.options.responseDelayMs) setTimeout(answer, this.options.responseDelayMs);
+          const delay = (this.options.responseDelayMs ?? 0) + Math.floor(this.random() * (this.options.responseJitterMs ?? 0));
+          if (delay) setTimeout(answer, delay);
           else answer();
         }
       } catch {
@@ -189,7 +199,7 @@ export class MmsTestServer {
       maxServOutstandingCalled: Math.min(req.initiate.maxServOutstandingCalled, this.options.maxOutstanding ?? 5),
     };
     this.associations++;
-    transport.send(association.encodeAssociateResponse({ ...base, result: 0, initiate: { kind: 'initiate-response', params } }));
+    this.sendUnit(transport, association.encodeAssociateResponse({ ...base, result: 0, initiate: { kind: 'initiate-response', params } }));
     return true;
   }
 
@@ -217,7 +227,11 @@ export class MmsTestServer {
       peer.transport.send(session.encodeData(pres.encodeUserData([{ contextId: pres.MMS_CONTEXT, data: ber.tlv(ber.CONTEXT, true, 1, Buffer.from('0201', 'hex')) }])));
       return;
     }
-    peer.transport.send(unit);
+    this.sendUnit(peer.transport, unit);
+  }
+
+  private sendUnit(transport: IsoTransport, unit: Buffer): void {
+    transport.send(this.options.dialect ? applyDialect(unit, this.options.dialect) : unit);
   }
 
   private answer(peer: Peer, pdu: MmsPdu): void {
@@ -228,6 +242,7 @@ export class MmsTestServer {
     if (pdu.kind !== 'confirmed-request') return;
     const invokeId = pdu.invokeId;
     this.log.push(describe(pdu.request));
+    this.answerOrder.push(invokeId);
     const outcome = this.serve(peer, pdu.request);
     if ('errorClass' in outcome) this.sendPdu(peer, { kind: 'confirmed-error', invokeId, error: outcome });
     else this.sendPdu(peer, { kind: 'confirmed-response', invokeId, response: outcome });
