@@ -59,6 +59,8 @@ interface ClientResult {
   mostReadings: number;
   /** Longest the client's event loop was blocked: tells client stalls from server stalls. */
   loopDelayMaxMs: number;
+  /** Longest time without any reading from any device: a stall of the machine, not of one device. */
+  longestSilenceMs: number;
 }
 
 const SCENARIOS: Scenario[] = [
@@ -104,6 +106,8 @@ async function runClient(spec: ClientSpec): Promise<ClientResult> {
   let worstGap = 0;
   const gaps = new SampleRing(100_000);
   const perDevice = new Map<string, number>();
+  let lastAnyAt = Date.now();
+  let longestSilence = 0;
   const devices: DevicePoller[] = [];
   for (const [i, line] of lines.entries()) {
     for (let u = 1; u <= spec.unitsPerPort; u++) {
@@ -117,6 +121,9 @@ async function runClient(spec: ClientSpec): Promise<ClientResult> {
       });
       device.on('reading', (msg: ReadingMessage) => {
         if (!measuring) return;
+        const at = Date.now();
+        if (at - lastAnyAt > longestSilence) longestSilence = at - lastAnyAt;
+        lastAnyAt = at;
         readings++;
         if (msg.rtu.quality !== 'good') return;
         good++;
@@ -137,6 +144,7 @@ async function runClient(spec: ClientSpec): Promise<ClientResult> {
   const requestsBefore = lines.reduce((n, l) => n + l.stats().counters.requests, 0);
   const startedAt = Date.now();
   for (const d of devices) lastAt.set(d.name, startedAt);
+  lastAnyAt = startedAt;
   measuring = true;
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
@@ -172,6 +180,7 @@ async function runClient(spec: ClientSpec): Promise<ClientResult> {
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     failedRequests,
     loopDelayMaxMs: loopDelay.max / 1e6,
+    longestSilenceMs: longestSilence,
   };
 }
 
@@ -232,7 +241,7 @@ function report(s: Scenario, r: ClientResult): void {
   console.log(`  readings per device            ${fmt(r.fewestReadings)} .. ${fmt(r.mostReadings)}`);
   console.log(`  client CPU                     ${fmt((r.cpuSeconds / Math.max(r.readings, 1)) * 1000, 3)} s per 1000 readings, ${fmt(cores, 2)} cores`);
   console.log(`  client peak RSS                ${fmt(r.peakRssMiB, 1)} MiB`);
-  console.log(`  client event-loop delay, max   ${fmt(r.loopDelayMaxMs, 1)} ms`);
+  console.log(`  stalls: no reading at all for  ${fmt(r.longestSilenceMs)} ms at worst; client event loop blocked ${fmt(r.loopDelayMaxMs, 1)} ms at worst`);
 }
 
 async function main(): Promise<void> {
