@@ -24,13 +24,14 @@ interface HealthConfig extends NodeDef {
   prometheusPath?: string;
 }
 
-/** Express 4 keeps routes on a stack; a closed node's route must leave it, or a redeploy adds a second one. */
-interface RouterLike {
-  _router?: { stack: { route?: { path?: string; methods?: Record<string, boolean> } }[] };
+/** Express keeps routes on a stack (`_router` in 4, `router` in 5); a closed node's route must leave it, or a redeploy adds a second one. */
+interface RouteStack {
+  stack: { route?: { path?: string; methods?: Record<string, boolean> } }[];
 }
 
 function removeRoute(app: unknown, path: string): void {
-  const stack = (app as RouterLike)._router?.stack;
+  const a = app as { _router?: RouteStack; router?: RouteStack };
+  const stack = (a._router ?? a.router)?.stack;
   if (!stack) return;
   for (let i = stack.length - 1; i >= 0; i--) {
     if (stack[i].route?.path === path && stack[i].route?.methods?.get) stack.splice(i, 1);
@@ -65,6 +66,7 @@ export = function register(RED: NodeAPI): void {
     });
     let seq = 0;
     let busy = false;
+    let closed = false;
     const reported = new Set<string>();
 
     function warnOnce(text: string): void {
@@ -109,7 +111,9 @@ export = function register(RED: NodeAPI): void {
     const route = config.prometheus ? normalisePath(config.prometheusPath) : undefined;
     if (route) {
       removeRoute(RED.httpNode, route);
-      RED.httpNode.get(route, (_req: Request, res: Response) => {
+      RED.httpNode.get(route, (_req: Request, res: Response, next: () => void) => {
+        // A handler left behind by a runtime whose routes cannot be removed steps aside.
+        if (closed) return next();
         // Written raw: Express would reorder the content type's parameters.
         res.writeHead(200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE });
         res.end(toPrometheus(monitor.current()));
@@ -123,6 +127,7 @@ export = function register(RED: NodeAPI): void {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
       clearInterval(timer);
       clearTimeout(first);
       if (route) removeRoute(RED.httpNode, route);
