@@ -2,19 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ber from '../../nodes/lib/iec61850/ber';
 import { DecodeError } from '../../nodes/lib/iec61850/errors';
-import {
-  binaryTimeFromMs,
-  binaryTimeToMs,
-  decodeData,
-  decodeTypeSpec,
-  encodeData,
-  encodeTypeSpec,
-  MmsValue,
-  timeQuality,
-  TypeSpec,
-  utcTimeFromMs,
-  utcTimeToMs,
-} from '../../nodes/lib/iec61850/mms-data';
+import { binaryTimeFromMs, binaryTimeToMs, decodeData, encodeData, MmsValue, timeQuality, utcTimeFromMs, utcTimeToMs } from '../../nodes/lib/iec61850/mms-data';
+import { decodeTypeSpec, encodeTypeSpec, TypeSpec } from '../../nodes/lib/iec61850/mms-types';
 import { decodeMms } from '../../nodes/lib/iec61850/mms-pdu';
 import * as pres from '../../nodes/lib/iec61850/presentation';
 import { corruptions, prng } from '../support/iec61850/captures';

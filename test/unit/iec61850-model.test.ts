@@ -15,7 +15,7 @@ import {
   parseReference,
 } from '../../nodes/lib/iec61850/reference';
 import { decodeReport } from '../../nodes/lib/iec61850/report';
-import { decodeQuality, flatten, readingQuality, toPointValue } from '../../nodes/lib/iec61850/values';
+import { decodeQuality, flatten, fromPointValue, readingQuality, toPointValue } from '../../nodes/lib/iec61850/values';
 import { MmsPdu } from '../../nodes/lib/iec61850/mms-pdu';
 import { fixturesDir } from '../support/iec61850/captures';
 import { captureUnits } from '../support/iec61850/replay';
@@ -140,4 +140,19 @@ test('IED options: defaults of the usual client, and clear errors for bad fields
   assert.throws(() => resolveIedOptions({ host: 'h', name: 'bay1', calledApTitle: '1.x' }), /bay1: called AP-title "1.x"/);
   assert.throws(() => resolveIedOptions({ host: 'h', name: 'bay1', port: 0 }), /bay1: port 0 is outside 1..65535/);
   assert.throws(() => resolveIedOptions({ host: '' }), /host is empty/);
+});
+
+test('values from a flow are converted to the attribute type, or refused naming the reference', () => {
+  const r = 'LD/LN0.X.y [CF]';
+  assert.deepEqual(fromPointValue({ type: 'integer', bits: 64 }, '9223372036854775807', r), { type: 'integer', value: 2n ** 63n - 1n });
+  assert.deepEqual(fromPointValue({ type: 'unsigned', bits: 8 }, 255, r), { type: 'unsigned', value: 255 });
+  assert.deepEqual(fromPointValue({ type: 'float', formatWidth: 64, exponentWidth: 11 }, '2.5', r), { type: 'float', value: 2.5, double: true });
+  assert.deepEqual(fromPointValue({ type: 'boolean' }, 'true', r), { type: 'boolean', value: true });
+  assert.deepEqual(fromPointValue({ type: 'bit-string', size: 6 }, 5, r), { type: 'bit-string', value: [true, false, true, false, false, false] });
+  assert.deepEqual(fromPointValue({ type: 'octet-string', size: 8 }, '0aff', r), { type: 'octet-string', value: Buffer.from([10, 255]) });
+  assert.throws(() => fromPointValue({ type: 'unsigned', bits: 8 }, 256, r), /write LD\/LN0.X.y \[CF\]: 256 is outside 0..255 \(uint8\)/);
+  assert.throws(() => fromPointValue({ type: 'integer', bits: 32 }, 1.5, r), /1.5 is not a whole number/);
+  assert.throws(() => fromPointValue({ type: 'visible-string', size: -3 }, 'long', r), /longer than 3 characters/);
+  assert.throws(() => fromPointValue({ type: 'boolean' }, 'maybe', r), /"maybe" is not a boolean/);
+  assert.throws(() => fromPointValue({ type: 'structure', components: [] }, 1, r), /cannot be written to a structure/);
 });

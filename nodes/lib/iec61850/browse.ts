@@ -3,7 +3,7 @@
  * → attributes with FC), built from GetNameList answers and, when fetched, the
  * type of each logical node (GetVariableAccessAttributes).
  */
-import { TypeSpec } from './mms-data';
+import { TypeSpec } from './mms-types';
 import { FC, isFc } from './reference';
 
 export type ModelKind = 'ld' | 'ln' | 'do' | 'da' | 'dataset' | 'rcb';

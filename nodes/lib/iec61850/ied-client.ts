@@ -6,7 +6,8 @@
 import { EventEmitter } from 'events';
 import { DataAccessError, DecodeError, ServiceError } from './errors';
 import { applyTypes, buildLogicalDevice, ModelNode } from './browse';
-import { MmsValue, TypeSpec } from './mms-data';
+import { MmsValue } from './mms-data';
+import { TypeSpec } from './mms-types';
 import { describeName, ObjectName, VariableAccess } from './mms-names';
 import { MmsConnection } from './mms-connection';
 import { InformationReport } from './mms-pdu';
@@ -269,9 +270,5 @@ function expect<S extends ConfirmedResponse['service']>(r: ConfirmedResponse, se
 
 /** A service error re-labelled with the reference it concerns. */
 function renameError(err: unknown, reference: string): Error {
-  if (err instanceof ServiceError) {
-    const e = new ServiceError(err.service, err.errorClass, err.code, reference);
-    return e;
-  }
-  return err as Error;
+  return err instanceof ServiceError ? new ServiceError(err.service, err.errorClass, err.code, reference) : (err as Error);
 }

@@ -12,15 +12,14 @@
 import { EventEmitter } from 'events';
 import { SampleRing } from '../modbus/line-stats';
 import { testMode } from '../test-mode';
-import { IedClient, ReportOptions, ReportSubscription } from './ied-client';
+import { IedClient, ReportOptions } from './ied-client';
 import { IedLink } from './ied-link';
-import { TypeSpec } from './mms-data';
+import { TypeSpec } from './mms-types';
 import { buildReading, IedReading, Leaf, leafReference, leavesOf } from './readings';
 import {
   ControlBlockReference,
   DataReference,
   defaultPointName,
-  formatControlBlock,
   formatDataSet,
   formatReference,
   fromObjectName,
@@ -29,10 +28,8 @@ import {
   parseDataSetReference,
   parseReference,
 } from './reference';
-import { Report } from './report';
+import { ReportSubscriber } from './report-subscriber';
 import { fromPointValue } from './values';
-
-const RESUBSCRIBE_MS = 10_000;
 
 export interface PointSpec {
   reference: string;
@@ -97,33 +94,25 @@ export class IedPoller extends EventEmitter {
   readonly controlBlock?: ControlBlockReference;
   private readonly units: Record<string, string> = {};
   private readonly directories = new WeakMap<IedClient, Promise<DataSetDirectory>>();
-  private subscription?: { client: IedClient; sub: ReportSubscription; names: string[] };
-  private subscribing?: Promise<void>;
-  /** Reports that arrive while enabling: the GI report can come in the same TCP chunk as the write response. */
-  private early?: Report[];
-  private lastSubscribeAttempt = 0;
+  private readonly reporter?: ReportSubscriber;
   private timer?: NodeJS.Timeout;
-  private retryTimer?: NodeJS.Timeout;
   private running = false;
   private polling = false;
   private seq = 0;
   private readonly latency = new SampleRing(128);
   private readonly counts = { ok: 0, partial: 0, failed: 0, skipped: 0 };
-  private reports = 0;
   private lastGoodAt?: number;
   private lastPollAt?: number;
   private lastError?: string;
   private consecutiveFailures = 0;
   /** A poll skipped while the association was being opened runs as soon as it is up. */
   private pollWhenConnected = false;
-  private readonly onConnected = (client: IedClient): void => {
-    void this.subscribe(client);
+  private readonly onConnected = (): void => {
     if (this.pollWhenConnected) {
       this.pollWhenConnected = false;
       this.tick();
     }
   };
-  private readonly onReport = (r: Report): void => this.report(r);
 
   constructor(readonly options: IedPollerOptions) {
     super();
@@ -158,6 +147,12 @@ export class IedPoller extends EventEmitter {
     }
     if (!Number.isFinite(options.intervalMs) || options.intervalMs < 0) problems.push(`${where}: interval ${options.intervalMs} ms is not valid`);
     if (problems.length) throw new PollerConfigError(problems);
+    if (this.controlBlock) {
+      const { controlBlock: _text, ...report } = options.report as ReportSpec;
+      this.reporter = new ReportSubscriber({ device: options.device, link: options.link, controlBlock: this.controlBlock, report, units: this.units, nextSeq: () => this.seq++ });
+      this.reporter.on('reading', (r) => this.emit('reading', r));
+      this.reporter.on('state', (enabled, err) => this.emit('report-state', enabled, err));
+    }
   }
 
   get device(): string {
@@ -165,18 +160,14 @@ export class IedPoller extends EventEmitter {
   }
 
   get reportEnabled(): boolean {
-    return !!this.subscription && this.subscription.client === this.options.link.client;
+    return !!this.reporter?.enabled;
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    const link = this.options.link;
-    link.on('connected', this.onConnected);
-    link.on('report', this.onReport);
-    if (link.client) void this.subscribe(link.client);
-    // An IED may refuse the control block for a while (another client holds it): try again.
-    if (this.controlBlock) this.retryTimer = setInterval(() => this.resubscribe(), RESUBSCRIBE_MS);
+    this.options.link.on('connected', this.onConnected);
+    this.reporter?.start();
     if (this.options.intervalMs > 0 && (this.points.length || this.dataSet)) {
       this.timer = setInterval(() => this.tick(), this.options.intervalMs);
       setImmediate(() => this.tick());
@@ -186,14 +177,9 @@ export class IedPoller extends EventEmitter {
   async stop(): Promise<void> {
     this.running = false;
     clearInterval(this.timer);
-    clearInterval(this.retryTimer);
-    this.timer = this.retryTimer = undefined;
-    const link = this.options.link;
-    link.off('connected', this.onConnected);
-    link.off('report', this.onReport);
-    const s = this.subscription;
-    this.subscription = undefined;
-    if (s && s.client === link.client) await s.client.disableReport(s.sub.controlBlock).catch(() => undefined);
+    this.timer = undefined;
+    this.options.link.off('connected', this.onConnected);
+    await this.reporter?.stop();
   }
 
   /** Reads every point and the data set now; resolves with the reading, good or bad. */
@@ -248,12 +234,12 @@ export class IedPoller extends EventEmitter {
     return {
       ied: this.options.link.name,
       polls: { ...this.counts },
-      reports: this.reports,
+      reports: this.reporter?.reports ?? 0,
       lastGoodAt: this.lastGoodAt,
       lastPollAt: this.lastPollAt,
       consecutiveFailures: this.consecutiveFailures,
       latencyMs: { p50: this.latency.percentile(50), p95: this.latency.percentile(95) },
-      lastError: this.lastError,
+      lastError: this.lastError ?? this.reporter?.lastError,
       intervalMs: this.options.intervalMs,
       reportEnabled: this.reportEnabled,
     };
@@ -346,81 +332,6 @@ export class IedPoller extends EventEmitter {
       errors.push((err as Error).message);
     }
     return leaves;
-  }
-
-  private resubscribe(): void {
-    const client = this.options.link.client;
-    if (client && !this.reportEnabled && Date.now() - this.lastSubscribeAttempt >= RESUBSCRIBE_MS) void this.subscribe(client);
-  }
-
-  private subscribe(client: IedClient): Promise<void> {
-    const cb = this.controlBlock;
-    if (!cb || !this.running) return Promise.resolve();
-    if (this.subscribing) return this.subscribing;
-    this.lastSubscribeAttempt = Date.now();
-    this.early = [];
-    const { controlBlock: _unused, ...options } = this.options.report as ReportSpec;
-    this.subscribing = client
-      .enableReport(cb, options)
-      .then(
-        (sub) => {
-          if (!this.running) return void client.disableReport(cb).catch(() => undefined);
-          this.subscription = { client, sub, names: sub.members.map((m) => (fromObjectName(m) ? defaultPointName(fromObjectName(m) as DataReference) : m.item)) };
-          this.emit('report-state', true);
-          const early = this.early ?? [];
-          this.early = undefined;
-          early.forEach((r) => this.report(r));
-        },
-        (err: Error) => {
-          this.lastError = `report ${formatControlBlock(cb)}: ${err.message}`;
-          this.emit('report-state', false, new Error(this.lastError));
-        },
-      )
-      .finally(() => {
-        this.subscribing = undefined;
-        this.early = undefined;
-      });
-    return this.subscribing;
-  }
-
-  private report(r: Report): void {
-    if (this.early && !this.subscription) {
-      this.early.push(r);
-      return;
-    }
-    const s = this.subscription;
-    if (!s || r.rptId !== s.sub.rptId || !this.running) return;
-    const started = Date.now();
-    const leaves: Leaf[] = [];
-    const references: Record<string, string> = {};
-    const reasons: Record<string, string[]> = {};
-    for (const e of r.entries) {
-      const member = s.sub.members[e.index];
-      const ref = member && fromObjectName(member);
-      if (!ref) continue;
-      const own = leavesOf(s.names[e.index], ref, e.value, s.sub.memberTypes[e.index]);
-      own.forEach((l) => {
-        references[l.point] = leafReference(l, ref.fc);
-        if (e.reasons) reasons[l.point] = e.reasons;
-      });
-      leaves.push(...own);
-    }
-    const reading = buildReading({
-      device: this.device,
-      ied: this.options.link.name,
-      leaves,
-      references,
-      units: this.units,
-      seq: this.seq++,
-      started,
-      finished: started,
-      test: testMode.enabled,
-      errors: [],
-      fallbackTimestamp: r.timeOfEntry,
-    });
-    reading.iec61850 = { ...reading.iec61850, source: 'report', rptId: r.rptId, seqNum: r.seqNum, dataSet: r.dataSet, reasons };
-    this.reports++;
-    this.emit('reading', reading);
   }
 
   private record(reading: IedReading, partial: boolean): void {

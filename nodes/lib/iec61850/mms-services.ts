@@ -5,7 +5,8 @@
  */
 import * as ber from './ber';
 import { DecodeError } from './errors';
-import { decodeData, decodeTypeSpec, encodeData, encodeTypeSpec, MmsValue, TypeSpec } from './mms-data';
+import { decodeData, encodeData, MmsValue } from './mms-data';
+import { decodeTypeSpec, encodeTypeSpec, TypeSpec } from './mms-types';
 import {
   decodeObjectName,
   decodeVariable,

@@ -9,7 +9,8 @@
  * good, 'stale' when the best point is stale, 'bad' when no point has a value.
  */
 import type { PointValue, Quality, ReadingMessage } from '../reading';
-import { MmsValue, TypeSpec, utcTimeToMs } from './mms-data';
+import { MmsValue, utcTimeToMs } from './mms-data';
+import { TypeSpec } from './mms-types';
 import { DataReference, formatReference } from './reference';
 import { flatten, readingQuality, toPointValue } from './values';
 

@@ -4,7 +4,8 @@
  * 61850 quality attribute mapped onto the reading's good/stale/bad.
  */
 import type { PointValue, Quality } from '../reading';
-import { binaryTimeFromMs, binaryTimeToMs, MmsValue, TypeSpec, utcTimeFromMs, utcTimeToMs } from './mms-data';
+import { binaryTimeFromMs, binaryTimeToMs, MmsValue, utcTimeFromMs, utcTimeToMs } from './mms-data';
+import { TypeSpec } from './mms-types';
 
 /**
  * One value as a reading value. Times become epoch milliseconds, bit strings an
@@ -113,8 +114,11 @@ export function fromPointValue(type: TypeSpec, value: unknown, reference: string
     return n as number;
   };
   const int = (signed: boolean, bits: number): number | bigint => {
-    const big = typeof value === 'bigint' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? BigInt(value.trim()) : undefined;
-    const n = big ?? BigInt(Number.isInteger(num()) ? num() : fail('is not a whole number'));
+    let n: bigint;
+    if (typeof value === 'bigint') n = value;
+    else if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) n = BigInt(value.trim());
+    else if (Number.isInteger(num())) n = BigInt(num());
+    else return fail('is not a whole number');
     const width = BigInt(Math.min(Math.max(bits, 8), 64));
     const min = signed ? -(1n << (width - 1n)) : 0n;
     const max = signed ? (1n << (width - 1n)) - 1n : (1n << width) - 1n;

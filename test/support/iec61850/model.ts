@@ -4,7 +4,8 @@
  * model-basic-io.txt) and a small inverter LD with 64-bit and UTF-8 attributes.
  * Each logical node is an MMS structure FC → DO → DA; leaf values live in a map.
  */
-import { MmsValue, TypeSpec, utcTimeFromMs } from '../../../nodes/lib/iec61850/mms-data';
+import { MmsValue, utcTimeFromMs } from '../../../nodes/lib/iec61850/mms-data';
+import { TypeSpec } from '../../../nodes/lib/iec61850/mms-types';
 import { ObjectName } from '../../../nodes/lib/iec61850/mms-names';
 
 export interface Leaf {

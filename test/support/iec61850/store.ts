@@ -3,7 +3,8 @@
  * addressed by MMS item names (`LN$FC$DO$DA`), with type lookup, reads that build
  * structures from leaves, and type-checked writes.
  */
-import { MmsValue, TypeSpec } from '../../../nodes/lib/iec61850/mms-data';
+import { MmsValue } from '../../../nodes/lib/iec61850/mms-data';
+import { TypeSpec } from '../../../nodes/lib/iec61850/mms-types';
 import { ServerModel } from './model';
 
 interface Node {
