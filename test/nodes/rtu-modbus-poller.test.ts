@@ -117,3 +117,20 @@ test('redeploying releases the TCP connection', async () => {
   while (sim.server.stats.clients > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   assert.equal(sim.server.stats.clients, 0);
 });
+
+test('the example flow deploys and both of its pollers deliver readings', async () => {
+  const simulatorNode = (await import('../../nodes/rtu-simulator/rtu-simulator')).default;
+  const example = JSON.parse(
+    (await import('fs')).readFileSync(require.resolve('../../../examples/rtu-modbus-poller.json'), 'utf8'),
+  ) as Array<Record<string, unknown>>;
+  // Core debug and inject nodes become test helpers, so the readings can be checked.
+  const core = new Set(['debug', 'inject']);
+  const flowNodes = example.map((n) => (core.has(String(n.type)) ? { id: n.id, z: n.z, type: 'helper', wires: [] } : n));
+  await helper.load([lineNode, pollerNode, simulatorNode], flowNodes);
+  const sdm = await nextMessage<ReadingMessage>('rtu_poll_ex_dbg1', isGood, 8000);
+  assert.equal(sdm.rtu.model, 'eastron/sdm630');
+  assert.ok((sdm.payload.voltage_l1_n as number) > 200);
+  const list = await nextMessage<ReadingMessage>('rtu_poll_ex_dbg2', isGood, 8000);
+  assert.deepEqual(Object.keys(list.payload).sort(), ['active_energy_import_total', 'current_l1', 'frequency', 'voltage_l1_n']);
+  assert.equal(list.rtu.units.frequency, 'Hz');
+});
