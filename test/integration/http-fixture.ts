@@ -11,6 +11,8 @@ export interface ReceivedRequest {
   /** Body after gzip decoding, as text. */
   body: string;
   at: number;
+  /** The status it was answered with (undefined while unanswered). */
+  status?: number;
 }
 
 export interface Answer {
@@ -34,7 +36,6 @@ export interface Receiver {
 
 export async function startReceiver(options: { port?: number; tls?: { key: string; cert: string } } = {}): Promise<Receiver> {
   const sockets = new Set<net.Socket>();
-  const acceptedBodies: Array<{ url: string; body: string }> = [];
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -45,7 +46,7 @@ export async function startReceiver(options: { port?: number; tls?: { key: strin
       receiver.requests.push(rec);
       const a = receiver.answer(rec, receiver.requests.length - 1);
       if (a.hang) return;
-      if (a.status >= 200 && a.status < 300) acceptedBodies.push({ url: rec.url, body: rec.body });
+      rec.status = a.status;
       res.writeHead(a.status, a.headers ?? {});
       res.end(a.body ?? '');
     });
@@ -70,7 +71,9 @@ export async function startReceiver(options: { port?: number; tls?: { key: strin
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
     accepted<T>(path?: string): T[] {
-      return acceptedBodies.filter((b) => !path || b.url.startsWith(path)).flatMap((b) => JSON.parse(b.body) as T[]);
+      return receiver.requests
+        .filter((r) => r.status !== undefined && r.status >= 200 && r.status < 300 && (!path || r.url.startsWith(path)))
+        .flatMap((r) => JSON.parse(r.body) as T[]);
     },
   };
   return receiver;

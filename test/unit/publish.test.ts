@@ -1,5 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'fs';
+import path from 'path';
+import type { QueueStats } from '../../nodes/lib/queue/durable-queue';
+import type { PublisherStats } from '../../nodes/lib/publish/publisher';
+import { summarize } from '../../nodes/lib/publish/status';
 import { Backoff, parseRetryAfter, RateLimiter } from '../../nodes/lib/publish/backoff';
 import { InputError, PublishRecord, recordFromMessage } from '../../nodes/lib/publish/record';
 import { firstMatch, parseDeadbandRules, parseIntervalRules } from '../../nodes/lib/publish/rules';
@@ -118,4 +123,28 @@ test('rate limiter spaces messages at the configured rate', () => {
   assert.ok(delays.slice(0, 10).every((d) => d === 0), 'a small burst goes out at once');
   assert.ok(delays[29] >= 150, `then messages wait their turn (${delays[29]} ms)`);
   assert.equal(new RateLimiter(0).delay(), 0);
+});
+
+test('status summary: the reason without the target, what is queued, drops; rendered from the catalogue', () => {
+  const catalog = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../nodes/rtu-mqtt-out/locales/en-US/rtu-mqtt-out.json'), 'utf8'))['rtu-mqtt-out'];
+  const render = (s: ReturnType<typeof summarize>): string => {
+    const fill = (text: string): string => text.replace(/__(\w+)__/g, (_, k: string) => String((s.params as Record<string, unknown>)[k]));
+    return fill(catalog.status[s.key]) + (s.params.dropped > 0 ? fill(catalog.status.dropped) : '');
+  };
+  const queue = (depth: number, oldestAgeMs: number, drops = 0, diskError: string | null = null): QueueStats => ({
+    depth, inFlight: 0, oldestAgeMs, drops, pushed: depth, acked: 0, diskBytes: 0, memoryBytes: 0, diskError, memoryOnly: false, recovery: null,
+  });
+  const target = 'broker mqtt://10.0.0.5:1883';
+  const base: PublisherStats = { state: 'connected', lastError: null, target, delivered: 0, rejected: 0, paused: false, queue: queue(0, 0), testQueue: null };
+  const down = summarize({ ...base, state: 'down', lastError: `${target} refused the connection: bad user name or password`, queue: queue(2, 65_000) }, false, true);
+  assert.equal(down.kind, 'error');
+  assert.equal(render(down), 'refused the connection: bad user name or password · 2 queued');
+  const draining = summarize({ ...base, queue: queue(1200, 7_200_000, 5) }, false, true);
+  assert.equal(render(draining), 'sending backlog: 1200 left (oldest 2h) · 5 dropped');
+  assert.equal(summarize({ ...base, queue: queue(3, 100) }, false, true).key, 'connected');
+  assert.equal(summarize(base, true, false).kind, 'test');
+  assert.equal(render(summarize(base, true, false)), 'test mode: dry run only');
+  const disk = summarize({ ...base, queue: queue(9, 0, 0, 'queue x: cannot write /q/seg-1.log: the disk is full (ENOSPC)') }, false, true);
+  assert.equal(disk.kind, 'error');
+  assert.match(render(disk), /^queue: .*the disk is full \(ENOSPC\) · 9 queued$/);
 });

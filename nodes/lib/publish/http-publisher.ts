@@ -20,6 +20,7 @@ import { HttpAnswer, safeUrl, sendRequest } from './http-send';
 import { describeNetError } from './net-errors';
 import { Lane, LaneControl, PublisherOptions, QueuedPublisher } from './publisher';
 import type { PublishRecord } from './record';
+import { Shaper, ShaperOptions } from './shaper';
 import { loadTls, TlsMaterial } from './tls-material';
 
 const gzip = promisify(zlib.gzip);
@@ -47,6 +48,8 @@ export interface HttpPublisherOptions extends PublisherOptions {
   retryMinMs?: number;
   retryMaxMs?: number;
   tls?: TlsMaterial;
+  /** Optional publish intervals and aggregation before queueing (see shaper.ts). */
+  shaping?: ShaperOptions;
 }
 
 export interface HttpPreview {
@@ -85,6 +88,7 @@ export class HttpPublisher extends QueuedPublisher<PublishRecord> {
   private readonly url: URL;
   private readonly testUrl?: URL;
   private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly shaper?: Shaper;
 
   constructor(private readonly opt: HttpPublisherOptions) {
     super({ ...opt, testTarget: !!(opt.testUrl && opt.testUrl.trim()) });
@@ -98,15 +102,29 @@ export class HttpPublisher extends QueuedPublisher<PublishRecord> {
       http: new http.Agent({ keepAlive: true, maxSockets: 2 }),
       https: new https.Agent({ keepAlive: true, maxSockets: 2, ...(tls ?? {}) }),
     };
+    if (opt.shaping && (opt.shaping.intervalMs > 0 || opt.shaping.intervals?.length || opt.shaping.rbe)) {
+      this.shaper = new Shaper(opt.shaping, (r) => this.queueRecord(r));
+    }
   }
 
   get target(): string {
     return `${this.opt.method} ${safeUrl(this.url)}`;
   }
 
-  /** Queues one reading record (or only previews it: test mode without a test URL). */
+  /** Takes one reading record; queued at once, or per device interval when shaping is set. */
   add(record: PublishRecord): void {
-    this.enqueue(record, !!record.test);
+    if (this.shaper) this.shaper.add(record);
+    else this.queueRecord(record);
+  }
+
+  /** Queues a record (or only previews it: test mode without a test URL). */
+  private queueRecord(record: PublishRecord): void {
+    try {
+      this.enqueue(record, !!record.test);
+    } catch (err) {
+      this.emit('error-log', `${this.opt.owner}: cannot queue the reading of ${record.device}: ${(err as Error).message}`);
+      return;
+    }
     if (record.test) {
       const { body, contentType } = renderBody([{ id: 'preview', item: record }], this.opt.format);
       const preview: HttpPreview = { url: this.testUrl ? safeUrl(this.testUrl) : '', method: this.opt.method, contentType, body };
@@ -114,7 +132,15 @@ export class HttpPublisher extends QueuedPublisher<PublishRecord> {
     }
   }
 
+  /** HTTP has no connection to wait for: ready once the queues are open. */
+  override async start(): Promise<void> {
+    await super.start();
+    if (this.state === 'starting') this.setState('connected', null);
+  }
+
   override async stop(): Promise<void> {
+    this.shaper?.flush();
+    this.shaper?.stop();
     await super.stop();
     this.agents.http.destroy();
     this.agents.https.destroy();

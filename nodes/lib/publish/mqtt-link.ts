@@ -224,8 +224,9 @@ export class MqttLink extends EventEmitter {
 
   private lose(client: MqttClient): void {
     this.client = undefined;
-    client.removeAllListeners('close');
-    client.on('error', () => undefined); // late errors of a discarded client are of no interest
+    // Our listeners ignore a discarded client by themselves; mqtt.js's own 'close' listener
+    // must stay (it clears the CONNACK and keepalive timers).
+    client.on('error', () => undefined);
     client.end(true);
     const wasConnected = this.state === 'connected';
     this.lastError = this.roundError ?? (wasConnected ? `${this.target}: connection lost` : `${this.target}: connection closed during the MQTT handshake`);

@@ -67,6 +67,7 @@ export abstract class QueuedPublisher<T> extends EventEmitter {
   private early: Array<{ item: T; test: boolean }> = [];
   private earlyDropped = 0;
   private stoppingFlag = false;
+  private starting?: Promise<void>;
   private lanes: Array<{ ctl: LaneControl<T>; done: Promise<void> }> = [];
 
   constructor(protected readonly base: PublisherOptions) {
@@ -80,7 +81,13 @@ export abstract class QueuedPublisher<T> extends EventEmitter {
   /** Runs one lane until it is stopped: take from ctl.queue in order, deliver, ack or nack. */
   protected abstract runLane(ctl: LaneControl<T>): Promise<void>;
 
-  async start(): Promise<void> {
+  /** Opens the queues and starts delivery. Messages enqueued meanwhile wait in memory. */
+  start(): Promise<void> {
+    if (!this.starting) this.starting = this.open();
+    return this.starting;
+  }
+
+  private async open(): Promise<void> {
     const q = this.base.queue ?? {};
     this.main = await DurableQueue.open<T>(path.join(this.base.queueDir, 'main'), { ...q, owner: this.base.owner });
     this.watch(this.main, 'main');
@@ -139,6 +146,7 @@ export abstract class QueuedPublisher<T> extends EventEmitter {
   async stop(): Promise<void> {
     this.stoppingFlag = true;
     this.wake();
+    await this.starting?.catch(() => undefined);
     await Promise.all(this.lanes.map((l) => l.done));
     this.lanes = [];
     await Promise.all([this.main?.close(), this.test?.close()]);
