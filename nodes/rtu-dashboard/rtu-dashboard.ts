@@ -115,7 +115,8 @@ export = function (RED: NodeAPI): void {
             out({ overview: overviewMsg() });
             return done(new Error(`${label}: ${text}`));
           }
-          const ack = { topic: 'acknowledge', payload: input.id, acknowledge: input.id, by: input.by } as NodeMessage;
+          // rtu-alert's acknowledge command: topic "ack", the id or pattern, and who.
+          const ack = { topic: 'ack', payload: input.id, ackBy: input.by } as NodeMessage;
           out({ ack });
           return done();
         }

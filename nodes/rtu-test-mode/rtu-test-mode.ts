@@ -4,12 +4,13 @@
  * Every message it sends carries the whole test-mode panel, so a dashboard
  * opened later shows the switch and the last verification.
  */
+import fs from 'fs';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { fleet } from '../lib/fleet';
 import { PlausibilityChecker, validateLimits } from '../lib/plausibility';
 import type { TestModeState } from '../lib/test-mode';
 import { VerifySession } from '../lib/verify';
-import { attachTestMode, shortText, status } from '../shared/runtime';
+import { attachTestMode, shortText, status, userDirPath } from '../shared/runtime';
 import { parseCommand } from './command';
 
 interface TestModeConfig extends NodeDef {
@@ -17,6 +18,8 @@ interface TestModeConfig extends NodeDef {
   concurrency?: string | number;
   limits?: unknown;
   announce?: boolean;
+  /** 'test': a fresh install (no state file yet) starts in test mode; a state once switched is kept. */
+  initial?: string;
 }
 
 /** Fewest milliseconds between two progress messages, so 500 devices do not send 500 messages. */
@@ -61,6 +64,9 @@ export = function (RED: NodeAPI): void {
       lastProgressAt = now;
       node.send(panelMessage('verify-progress'));
     };
+    if (config.initial === 'test' && !fs.existsSync(userDirPath(RED, 'rtu-test-mode.json'))) {
+      testMode.set(true, RED._('rtu-test-mode.label.firstStart'));
+    }
     testMode.on('change', onChange);
     session.on('progress', onProgress);
     showStatus();

@@ -148,9 +148,9 @@ test('alerts are listed until cleared; acknowledge goes to the fourth output, or
   const listed = nextMessage<ViewMsg<OverviewView>>('overview', (m) => m.payload.alerts.length === 1);
   helper.getNode('dash').receive({ topic: 'alert/db-meter-1/voltage_l1_n', payload: alert });
   assert.equal((await listed).payload.alerts[0].text, alert.text);
-  const ack = nextMessage<{ topic: string; payload: string; by: string }>('ack');
+  const ack = nextMessage<{ topic: string; payload: string; ackBy: string }>('ack');
   helper.getNode('dash').receive({ topic: 'ack', payload: alert.id, socketid: 'browser-1' });
-  assert.deepEqual(await ack.then((m) => [m.topic, m.payload, m.by]), ['acknowledge', alert.id, 'dashboard']);
+  assert.deepEqual(await ack.then((m) => [m.topic, m.payload, m.ackBy]), ['ack', alert.id, 'dashboard']);
   const cleared = nextMessage<ViewMsg<OverviewView>>('overview', (m) => m.payload.alerts.length === 0);
   helper.getNode('dash').receive({ topic: 'alert/db-meter-1/voltage_l1_n', payload: { ...alert, state: 'cleared' } });
   await cleared;

@@ -129,6 +129,22 @@ test('verify reads every deployed device once: values with units, plan, the dead
   assert.match(mine[1].error ?? '', /tm-meter-off/);
 });
 
+test('a fresh install with "first start: test mode" starts in test mode; a saved state wins afterwards', async () => {
+  const file = path.join(userDir, 'rtu-test-mode.json');
+  testMode.set(false, 'production before');
+  fs.rmSync(file);
+  await helper.load([lineNode, pollerNode, testModeNode, catchNode], flow({ initial: 'test' }));
+  const first = await nextMessage<PanelMsg>('out', (m) => m.topic === 'test-mode');
+  assert.equal(first.payload.testMode.enabled, true);
+  assert.equal(first.payload.testMode.changedBy, 'rtu-test-mode.label.firstStart');
+  assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).enabled, true);
+  await helper.unload();
+  testMode.set(false, 'operator');
+  await helper.load([lineNode, pollerNode, testModeNode, catchNode], flow({ initial: 'test' }));
+  const later = await nextMessage<PanelMsg>('out', (m) => m.topic === 'test-mode');
+  assert.equal(later.payload.testMode.enabled, false, 'the saved choice is kept');
+});
+
 test('a payload that is no command fails the message with what was expected', async () => {
   await helper.load([lineNode, pollerNode, testModeNode, catchNode], flow());
   const caught = nextMessage<{ error: { message: string } }>('caught');

@@ -1,0 +1,604 @@
+#!/usr/bin/env node
+// Writes the bundled flows from one description, so the quick-start flow and
+// the examples never drift apart:
+//   flows/rtu-pipeline.json                     pipeline tab + dashboard tab (quick start)
+//   examples/rtu-pipeline.json                  the same, for Import -> Examples
+//   examples/rtu-pipeline-without-dashboard.json the pipeline alone: needs this package only
+//   examples/rtu-dashboard.json                 the dashboard feed node on simulated meters, no UI package needed
+//   examples/rtu-test-mode.json                 the test-mode node on simulated meters
+// The dashboard widgets' code lives beside this file (devices.html, overview.html, test-mode.html).
+//   node flows/src/build-flows.js          write the files
+//   node flows/src/build-flows.js --check  exit 1 when a written file differs (used by the tests)
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..', '..');
+const src = (name) => fs.readFileSync(path.join(__dirname, name), 'utf8');
+
+/** Placeholders: everything on this machine, nothing secret. The e2e tests rewrite the ports. */
+const PLACES = {
+  simulatorPort: 15030,
+  gatewayPort: 1503,
+  mqttHost: '127.0.0.1',
+  mqttPort: 1883,
+  httpUrl: 'http://127.0.0.1:8080/rtu/readings',
+};
+
+const METERS = [
+  { id: 1, name: 'meter-1', profile: 'all' },
+  { id: 2, name: 'meter-2', profile: 'all' },
+  { id: 3, name: 'meter-3', profile: 'full_power' },
+  // Declared on the simulator as switched off, so the dashboard shows an offline device and why.
+  { id: 4, name: 'meter-4', profile: 'basic_power' },
+];
+
+function poller(prefix, z, m, x, y, wires, extra = {}) {
+  return {
+    id: `${prefix}_poll_${m.id}`,
+    type: 'rtu-modbus-poller',
+    z,
+    name: m.name,
+    line: `${prefix}_line`,
+    unitId: m.id,
+    interval: 1,
+    source: 'model',
+    model: 'rtu/simulated-energy-meter',
+    profile: m.profile,
+    points: [],
+    maxGap: 10,
+    maxRegisters: '',
+    neverRead: '',
+    byteOrder: '',
+    includeRaw: true,
+    cache: '',
+    outputs: 1,
+    x,
+    y,
+    wires: [wires],
+    ...extra,
+  };
+}
+
+function simulator(prefix, z, port, x, y) {
+  return {
+    id: `${prefix}_sim`,
+    type: 'rtu-simulator',
+    z,
+    name: 'simulated meters',
+    host: '127.0.0.1',
+    port,
+    units: METERS.map((m) => ({ unitId: m.id, model: '' })),
+    deadUnits: '4',
+    latency: 0,
+    x,
+    y,
+    wires: [],
+  };
+}
+
+function line(prefix, port) {
+  return {
+    id: `${prefix}_line`,
+    type: 'rtu-modbus-line',
+    name: 'site bus (simulated)',
+    transport: 'tcp',
+    host: '127.0.0.1',
+    port,
+    timeout: 1000,
+    retries: 1,
+    interRequestDelay: 0,
+    maxOutstanding: 1,
+    unitBackoffMax: 60,
+    reconnectMax: 30,
+  };
+}
+
+const comment = (id, z, name, info, x, y) => ({ id, type: 'comment', z, name, info, x, y, wires: [] });
+const debug = (id, z, name, x, y, complete = 'true') => ({
+  id,
+  type: 'debug',
+  z,
+  name,
+  active: false,
+  tosidebar: true,
+  console: false,
+  tostatus: false,
+  complete,
+  targetType: complete === 'true' ? 'full' : 'msg',
+  statusVal: '',
+  statusType: 'auto',
+  x,
+  y,
+  wires: [],
+});
+const inject = (id, z, name, topic, payload, payloadType, x, y, wires) => ({
+  id,
+  type: 'inject',
+  z,
+  name,
+  props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }],
+  repeat: '',
+  crontab: '',
+  once: false,
+  onceDelay: 0.1,
+  topic,
+  payload,
+  payloadType,
+  x,
+  y,
+  wires: [wires],
+});
+
+const ALERT_RULES = [
+  { id: 'voltage-high', device: 'meter-*', point: 'voltage_l?_n', type: 'high', limit: 253, deadband: 2, onDelay: 5, severity: 'major', category: 'power' },
+  { id: 'voltage-low', device: 'meter-*', point: 'voltage_l?_n', type: 'low', limit: 207, deadband: 2, onDelay: 5, severity: 'major', category: 'power' },
+  { id: 'frequency-band', device: 'meter-*', point: 'frequency', type: 'band', low: 49.5, high: 50.5, deadband: 0.05, onDelay: 5, severity: 'minor', category: 'power' },
+  { id: 'meter-offline', device: 'meter-*', type: 'offline', timeout: 15, severity: 'critical', category: 'communication' },
+  { id: 'disk-low', device: 'system', point: 'disk_free_percent', type: 'low', limit: 10, deadband: 2, severity: 'major', category: 'system' },
+];
+
+/** The pipeline tab. `links` adds the link nodes that carry alerts to and acknowledgements from the dashboard tab. */
+function pipeline(links) {
+  const z = 'rtu_pl_tab';
+  const p = 'rtu_pl';
+  const readingsTo = [`${p}_alert`, `${p}_mqtt`, `${p}_http`, `${p}_readings_dbg`];
+  const nodes = [
+    {
+      id: z,
+      type: 'tab',
+      label: 'RTU pipeline',
+      info:
+        'Simulated meters (rtu-simulator on 127.0.0.1:15030, unit 4 switched off) are polled every second over a Modbus TCP line. ' +
+        'Each reading goes to the register cache (and from there to the Modbus TCP gateway for SCADA on 127.0.0.1:1503, units 11..14), ' +
+        'to the alert rules (and their notifiers), and to the MQTT and HTTP publishers. The health node reports every 10 s.\n\n' +
+        'Everything points at this machine. The notifiers have no webhook or token and the test-mode node starts a fresh install in test mode, ' +
+        'so nothing leaves the machine until you fill in real targets and switch to production (dashboard, or the inject nodes below). ' +
+        'The MQTT publisher expects a broker on 127.0.0.1:1883 and the HTTP publisher a receiver on 127.0.0.1:8080; without them they queue readings on disk and retry.',
+    },
+    comment(`${p}_c1`, z, 'simulated meters -> line -> pollers -> cache -> gateway', '', 230, 40),
+    simulator(p, z, PLACES.simulatorPort, 140, 100),
+    line(p, PLACES.simulatorPort),
+    { id: `${p}_cache`, type: 'rtu-cache', name: 'site cache', ttl: 30 },
+    ...METERS.map((m, i) => poller(p, z, m, 140, 160 + i * 50, [`${p}_junction`], { cache: `${p}_cache` })),
+    { id: `${p}_junction`, type: 'junction', z, x: 320, y: 235, wires: [readingsTo] },
+    // The quick start shows the readings in the debug sidebar.
+    { ...debug(`${p}_readings_dbg`, z, 'readings', 510, 380, 'payload'), active: true },
+    {
+      id: `${p}_gw`,
+      type: 'rtu-gateway',
+      z,
+      name: 'SCADA gateway',
+      cache: `${p}_cache`,
+      host: '127.0.0.1',
+      port: PLACES.gatewayPort,
+      maxConnections: 32,
+      devices: METERS.map((m) => ({ device: m.name, unitId: 10 + m.id })),
+      writesEnabled: false,
+      allowWrites: [],
+      writeTimeout: 5,
+      x: 150,
+      y: 400,
+      wires: [[]],
+    },
+    comment(`${p}_c2`, z, 'readings -> alerts -> notifiers; readings -> MQTT and HTTP', '', 620, 40),
+    {
+      id: `${p}_alert`,
+      type: 'rtu-alert',
+      z,
+      name: 'site alerts',
+      rules: ALERT_RULES,
+      rulesYaml: '',
+      rulesFile: '',
+      persist: true,
+      reannounce: true,
+      x: 520,
+      y: 160,
+      wires: [[`${p}_discord`, `${p}_telegram`, ...(links ? [`${p}_to_dash`] : [])]],
+    },
+    {
+      id: `${p}_discord`,
+      type: 'rtu-discord',
+      z,
+      name: 'Discord (no webhook yet)',
+      style: 'embed',
+      username: 'RTU',
+      title: 'Site RTU',
+      template: '',
+      timeZone: '',
+      groupWindow: 2,
+      minSeverity: 'minor',
+      notifyRaised: true,
+      notifyCleared: true,
+      notifyAcknowledged: true,
+      testTarget: 'dry-run',
+      persist: true,
+      apiBase: 'https://discord.com/api',
+      x: 760,
+      y: 120,
+      wires: [[]],
+    },
+    {
+      id: `${p}_telegram`,
+      type: 'rtu-telegram',
+      z,
+      name: 'Telegram (no token yet)',
+      chatId: '-1000000000000',
+      title: 'Site RTU',
+      template: '',
+      timeZone: '',
+      silent: false,
+      groupWindow: 2,
+      minSeverity: 'major',
+      notifyRaised: true,
+      notifyCleared: true,
+      notifyAcknowledged: true,
+      testTarget: 'dry-run',
+      testChatId: '',
+      persist: true,
+      apiBase: 'https://api.telegram.org',
+      x: 760,
+      y: 180,
+      wires: [[]],
+    },
+    {
+      id: `${p}_broker`,
+      type: 'rtu-mqtt-broker',
+      name: 'local broker',
+      host: PLACES.mqttHost,
+      port: PLACES.mqttPort,
+      tls: false,
+      tlsCa: '',
+      tlsCert: '',
+      rejectUnauthorized: true,
+      servername: '',
+      protocolVersion: '4',
+      clientId: '',
+      keepalive: 60,
+      cleanSession: true,
+      sessionExpiry: 3600,
+      statusTopic: 'site/rtu/status',
+      onlinePayload: 'online',
+      offlinePayload: 'offline',
+      statusQos: '1',
+      statusRetain: true,
+    },
+    {
+      id: `${p}_mqtt`,
+      type: 'rtu-mqtt-out',
+      z,
+      name: 'readings to MQTT',
+      broker: `${p}_broker`,
+      topic: 'site/{device}/measurements',
+      split: 'device',
+      qos: '1',
+      retain: false,
+      interval: 0,
+      intervals: '',
+      aggregate: 'latest',
+      rbe: false,
+      deadbands: '',
+      heartbeat: 0,
+      testTopicPrefix: 'test/',
+      queueDir: '',
+      queueSizeMb: 64,
+      fsync: 'interval',
+      maxRate: 0,
+      maxInFlight: 500,
+      x: 540,
+      y: 260,
+      wires: [[]],
+    },
+    {
+      id: `${p}_http`,
+      type: 'rtu-http-out',
+      z,
+      name: 'readings to HTTP',
+      url: PLACES.httpUrl,
+      method: 'POST',
+      testUrl: '',
+      format: 'document',
+      template: '{"device": {{device}}, "time": {{timestamp}}, "values": {{values}}, "id": {{id}}}',
+      templateJoin: 'array',
+      measurement: 'rtu',
+      precision: 'ms',
+      contentType: '',
+      headers: '',
+      authType: 'none',
+      batchSize: 100,
+      batchWait: 5,
+      gzip: false,
+      timeout: 10,
+      retryMax: 60,
+      tlsCa: '',
+      tlsCert: '',
+      rejectUnauthorized: true,
+      interval: 0,
+      intervals: '',
+      aggregate: 'latest',
+      queueDir: '',
+      queueSizeMb: 64,
+      fsync: 'interval',
+      maxRate: 0,
+      x: 540,
+      y: 320,
+      wires: [[]],
+    },
+    comment(`${p}_c3`, z, 'health every 10 s; its readings go through the alert rules too', '', 640, 380),
+    {
+      id: `${p}_health`,
+      type: 'rtu-health',
+      z,
+      name: 'RTU health',
+      interval: 10,
+      systemName: 'system',
+      diskPath: '',
+      ntpServer: '',
+      ntpInterval: 10,
+      staleAfter: '',
+      offlineAfter: 3,
+      prometheus: false,
+      prometheusPath: '/rtu/metrics',
+      x: 520,
+      y: 440,
+      wires: [[`${p}_health_dbg`], [`${p}_alert`]],
+    },
+    debug(`${p}_health_dbg`, z, 'health snapshot', 740, 440, 'payload'),
+    comment(`${p}_c4`, z, 'test mode: try a configuration before going live', '', 220, 480),
+    inject(`${p}_tm_on`, z, 'test mode on', 'test-mode', 'true', 'bool', 130, 540, [`${p}_tm`]),
+    inject(`${p}_tm_off`, z, 'back to production', 'test-mode', 'false', 'bool', 150, 580, [`${p}_tm`]),
+    inject(`${p}_tm_verify`, z, 'verify configuration', 'verify', '', 'str', 150, 620, [`${p}_tm`]),
+    {
+      id: `${p}_tm`,
+      type: 'rtu-test-mode',
+      z,
+      name: 'test mode',
+      timeout: 10,
+      concurrency: 16,
+      limits: [],
+      announce: true,
+      initial: 'test',
+      x: 380,
+      y: 580,
+      wires: [[`${p}_tm_dbg`]],
+    },
+    debug(`${p}_tm_dbg`, z, 'test mode and verification', 600, 580, 'payload'),
+  ];
+  if (links) {
+    nodes.push(
+      { id: `${p}_to_dash`, type: 'link out', z, name: 'alerts to dashboard', mode: 'link', links: ['rtu_db_from_alerts'], x: 735, y: 240, wires: [] },
+      { id: `${p}_from_dash`, type: 'link in', z, name: 'acknowledge from dashboard', links: ['rtu_db_to_alerts'], x: 385, y: 120, wires: [[`${p}_alert`]] },
+    );
+  }
+  return nodes;
+}
+
+function template(id, z, name, group, order, file, width, height, wires) {
+  return {
+    id,
+    type: 'ui_template',
+    z,
+    group,
+    name,
+    order,
+    width,
+    height,
+    format: src(file),
+    storeOutMessages: false,
+    fwdInMessages: false,
+    resendOnRefresh: true,
+    templateScope: 'local',
+    className: '',
+    x: 0,
+    y: 0,
+    wires: [wires],
+  };
+}
+
+/** The dashboard tab: the widgets, the dashboard feed and the test-mode panel. */
+function dashboard() {
+  const z = 'rtu_db_tab';
+  const p = 'rtu_db';
+  const place = (node, x, y) => Object.assign(node, { x, y });
+  return [
+    {
+      id: z,
+      type: 'tab',
+      label: 'RTU dashboard',
+      info:
+        'The RTU tab of node-red-dashboard (http://127.0.0.1:1880/ui): device health table, live values, lines and queues, alerts with acknowledge, system figures, a trend, and the test-mode panel. ' +
+        'The dashboard feed reads every deployed device by itself; alerts come from the pipeline tab through the link nodes. Needs node-red-dashboard 3.',
+    },
+    { id: `${p}_ui_tab`, type: 'ui_tab', name: 'RTU', icon: 'dashboard', order: 1, disabled: false, hidden: false },
+    { id: `${p}_g_devices`, type: 'ui_group', name: 'Devices', tab: `${p}_ui_tab`, order: 1, disp: true, width: 18, collapse: false, className: '' },
+    { id: `${p}_g_overview`, type: 'ui_group', name: 'Alerts, lines, queues, system', tab: `${p}_ui_tab`, order: 2, disp: true, width: 8, collapse: false, className: '' },
+    { id: `${p}_g_trend`, type: 'ui_group', name: 'Trend', tab: `${p}_ui_tab`, order: 3, disp: true, width: 8, collapse: false, className: '' },
+    { id: `${p}_g_test`, type: 'ui_group', name: 'Test mode', tab: `${p}_ui_tab`, order: 4, disp: true, width: 18, collapse: false, className: '' },
+    comment(`${p}_c1`, z, 'dashboard feed -> widgets; widget actions -> feed', '', 200, 40),
+    place(
+      {
+        id: `${p}_feed`,
+        type: 'rtu-dashboard',
+        z,
+        name: 'dashboard feed',
+        refresh: 2,
+        keyPoints: '',
+        trendDevice: 'meter-1',
+        trendPoint: 'active_power_total',
+        readTimeout: 10,
+        wires: [[`${p}_devices`], [`${p}_overview`], [`${p}_chart`], [`${p}_to_alerts`]],
+      },
+      360,
+      160,
+    ),
+    place(template(`${p}_devices`, z, 'device health table', `${p}_g_devices`, 1, 'devices.html', 18, 13, [`${p}_feed`]), 640, 100),
+    place(template(`${p}_overview`, z, 'alerts, lines, queues, system', `${p}_g_overview`, 1, 'overview.html', 8, 13, [`${p}_feed`]), 650, 160),
+    place(
+      {
+        id: `${p}_chart`,
+        type: 'ui_chart',
+        z,
+        name: 'trend',
+        group: `${p}_g_trend`,
+        order: 1,
+        width: 8,
+        height: 6,
+        label: 'trend (pick a point in the device detail)',
+        chartType: 'line',
+        legend: 'true',
+        xformat: 'HH:mm:ss',
+        interpolate: 'linear',
+        nodata: 'no values yet',
+        dot: false,
+        ymin: '',
+        ymax: '',
+        removeOlder: 15,
+        removeOlderPoints: '',
+        removeOlderUnit: '60',
+        cutout: 0,
+        useOneColor: false,
+        useUTC: false,
+        colors: ['#1f77b4', '#aec7e8', '#ff7f0e', '#2ca02c', '#98df8a', '#d62728', '#ff9896', '#9467bd', '#c5b0d5'],
+        outputs: 1,
+        useDifferentColor: false,
+        className: '',
+        wires: [[]],
+      },
+      620,
+      220,
+    ),
+    { id: `${p}_from_alerts`, type: 'link in', z, name: 'alerts from pipeline', links: ['rtu_pl_to_dash'], x: 135, y: 160, wires: [[`${p}_feed`]] },
+    { id: `${p}_to_alerts`, type: 'link out', z, name: 'acknowledge to alerts', mode: 'link', links: ['rtu_pl_from_dash'], x: 615, y: 280, wires: [] },
+    comment(`${p}_c2`, z, 'test-mode panel <-> test-mode node', '', 180, 360),
+    place(
+      {
+        id: `${p}_tm`,
+        type: 'rtu-test-mode',
+        z,
+        name: 'test mode (dashboard)',
+        timeout: 10,
+        concurrency: 16,
+        limits: [],
+        announce: true,
+        initial: 'test',
+        wires: [[`${p}_tm_panel`]],
+      },
+      200,
+      420,
+    ),
+    place(template(`${p}_tm_panel`, z, 'test-mode panel', `${p}_g_test`, 1, 'test-mode.html', 18, 10, [`${p}_tm`]), 460, 420),
+  ];
+}
+
+/** The dashboard feed alone, on its own simulated meters, with debug nodes instead of widgets. */
+function dashboardExample() {
+  const z = 'rtu_dbx_tab';
+  const p = 'rtu_dbx';
+  return [
+    {
+      id: z,
+      type: 'tab',
+      label: 'RTU dashboard feed example',
+      info:
+        'The dashboard feed node on simulated meters (127.0.0.1:15032, unit 4 switched off), without node-red-dashboard: its four outputs go to debug nodes. ' +
+        'The full dashboard tab is in the RTU pipeline example. Use the inject nodes to select a device, read the offline one (feed-meter-4) now: the detail says why it fails; and trend a point.',
+    },
+    simulator(p, z, 15032, 140, 60),
+    line(p, 15032),
+    ...METERS.map((m, i) => poller(p, z, { ...m, name: `feed-${m.name}` }, 140, 120 + i * 50, [])),
+    inject(`${p}_sel`, z, 'select feed-meter-1', 'select', 'feed-meter-1', 'str', 160, 340, [`${p}_feed`]),
+    inject(`${p}_read`, z, 'read feed-meter-4 now', 'read', 'feed-meter-4', 'str', 160, 380, [`${p}_feed`]),
+    inject(`${p}_trend`, z, 'trend feed-meter-2 frequency', 'trend', '{"device":"feed-meter-2","point":"frequency"}', 'json', 180, 420, [`${p}_feed`]),
+    {
+      id: `${p}_feed`,
+      type: 'rtu-dashboard',
+      z,
+      name: 'dashboard feed',
+      refresh: 5,
+      keyPoints: '',
+      trendDevice: '',
+      trendPoint: '',
+      readTimeout: 10,
+      x: 420,
+      y: 380,
+      wires: [[`${p}_d1`], [`${p}_d2`], [`${p}_d3`], [`${p}_d4`]],
+    },
+    debug(`${p}_d1`, z, 'device table and detail', 680, 320, 'payload'),
+    debug(`${p}_d2`, z, 'alerts, lines, queues, system', 690, 360, 'payload'),
+    debug(`${p}_d3`, z, 'trend points', 660, 400, 'true'),
+    debug(`${p}_d4`, z, 'acknowledge requests', 670, 440, 'true'),
+  ];
+}
+
+function testModeExample() {
+  const z = 'rtu_tmx_tab';
+  const p = 'rtu_tmx';
+  return [
+    {
+      id: z,
+      type: 'tab',
+      label: 'RTU test mode example',
+      info:
+        'Switch the RTU-wide test mode and verify the configuration: every deployed device (here three simulated meters on 127.0.0.1:15031, tm-meter-4 switched off) is read once; ' +
+        'the result says per device whether it answered, its request plan, its values with units, and the values outside plausible ranges. ' +
+        'tm-meter-3 is configured with the wrong word order (CDAB) on purpose: verify flags its values. The state survives a restart (rtu-test-mode.json in the user directory).',
+    },
+    simulator(p, z, 15031, 140, 60),
+    line(p, 15031),
+    poller(p, z, { id: 1, name: 'tm-meter-1', profile: 'basic_power' }, 140, 120, []),
+    poller(p, z, { id: 4, name: 'tm-meter-4', profile: 'basic_power' }, 140, 170, []),
+    poller(p, z, { id: 3, name: 'tm-meter-3', profile: 'basic_power' }, 140, 220, [], { byteOrder: 'CDAB' }),
+    inject(`${p}_on`, z, 'test mode on', 'test-mode', 'true', 'bool', 130, 300, [`${p}_tm`]),
+    inject(`${p}_off`, z, 'back to production', 'test-mode', 'false', 'bool', 150, 340, [`${p}_tm`]),
+    inject(`${p}_verify`, z, 'verify configuration', 'verify', '', 'str', 150, 380, [`${p}_tm`]),
+    {
+      id: `${p}_tm`,
+      type: 'rtu-test-mode',
+      z,
+      name: 'test mode',
+      timeout: 5,
+      concurrency: 16,
+      limits: [{ point: 'frequency', min: 49, max: 51 }],
+      announce: true,
+      initial: '',
+      x: 380,
+      y: 340,
+      wires: [[`${p}_out`]],
+    },
+    debug(`${p}_out`, z, 'panel: state and verification', 620, 340, 'payload'),
+  ];
+}
+
+const outputs = {
+  'flows/rtu-pipeline.json': () => [...pipeline(true), ...dashboard()],
+  'examples/rtu-pipeline.json': () => [...pipeline(true), ...dashboard()],
+  'examples/rtu-pipeline-without-dashboard.json': () => pipeline(false),
+  'examples/rtu-dashboard.json': dashboardExample,
+  'examples/rtu-test-mode.json': testModeExample,
+};
+
+function render(make) {
+  return `${JSON.stringify(make(), null, 2)}\n`;
+}
+
+if (require.main === module) {
+  const check = process.argv.includes('--check');
+  let stale = 0;
+  for (const [file, make] of Object.entries(outputs)) {
+    const target = path.join(root, file);
+    const text = render(make);
+    if (check) {
+      const current = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : '';
+      if (current !== text) {
+        console.error(`${file} is out of date: run node flows/src/build-flows.js`);
+        stale++;
+      }
+    } else {
+      fs.writeFileSync(target, text);
+      console.log(`wrote ${file}`);
+    }
+  }
+  process.exit(stale ? 1 : 0);
+}
+
+module.exports = { outputs, render, PLACES, METERS };
