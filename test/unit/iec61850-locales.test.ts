@@ -26,7 +26,8 @@ test('every message key the IEC 61850 nodes use exists in every locale, and ever
     const ts = fs.readFileSync(path.join(root, node, `${node}.ts`), 'utf8');
     const keys = new Set<string>();
     for (const m of html.matchAll(/data-i18n="(?:\[[a-z]+\])?([^"]+)"/g)) keys.add(m[1]);
-    for (const m of (html + ts).matchAll(/RED\._\('([^']+)'/g)) keys.add(m[1]);
+    // RED._ in the runtime, node._ / this._ / tr in the editor.
+    for (const m of (html + ts).matchAll(/(?:\b_|\btr)\('([^']+)'/g)) keys.add(m[1]);
     assert.ok(keys.size > 5, `${node}: keys found`);
     for (const locale of LOCALES) {
       const catalog = JSON.parse(fs.readFileSync(path.join(root, node, 'locales', locale, `${node}.json`), 'utf8'));
