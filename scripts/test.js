@@ -45,9 +45,12 @@ for (const run of runs) {
   console.log(`\n=== ${run.label}: ${run.files.length} files`);
   const res = spawnSync(
     process.execPath,
-    ['--test', '--test-concurrency=1', '--test-reporter=spec', ...run.files],
-    { cwd: root, env: { ...process.env, ...run.env }, encoding: 'utf8', maxBuffer: 1 << 28 },
+    // A test that hangs fails after 3 minutes; a file whose tests are done but that
+    // leaves a handle open is ended rather than stalling the whole run.
+    ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-timeout=180000', '--test-force-exit', ...run.files],
+    { cwd: root, env: { ...process.env, ...run.env }, encoding: 'utf8', maxBuffer: 1 << 28, timeout: 30 * 60 * 1000 },
   );
+  if (res.error) console.error(`${run.label}: ${res.error.message}`);
   process.stdout.write(res.stdout);
   process.stderr.write(res.stderr);
   for (const key of Object.keys(totals)) {
