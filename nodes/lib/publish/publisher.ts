@@ -124,6 +124,12 @@ export abstract class QueuedPublisher<T> extends EventEmitter {
     return 'queued';
   }
 
+  /** Resolves when everything queued so far is written and synced (see DurableQueue.flush). */
+  async flush(): Promise<void> {
+    await this.start();
+    await Promise.all([this.main?.flush(), this.test?.flush()]);
+  }
+
   /** Call when the test-mode switch flips, so a paused lane resumes at once. */
   wake(): void {
     for (const l of this.lanes) l.ctl.sleeper.wake();
