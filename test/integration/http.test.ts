@@ -292,3 +292,14 @@ test('HTTPS with the receiver\'s CA; without it the certificate is reported as n
   await waitFor(() => untrusted.stats().state === 'down', 'the refusal');
   assert.match(untrusted.stats().lastError ?? '', /https:\/\/127\.0\.0\.1:\d+\/ingest: the server certificate is not trusted/);
 });
+
+test('the drain rate spaces a backlog out', async (t) => {
+  const rx = await startReceiver();
+  t.after(() => rx.stop());
+  const pub = await publisher(t, rx.url, { batchSize: 10, batchWaitMs: 10, maxRatePerS: 100 });
+  feed(pub, ['m1'], 1, 40);
+  await waitFor(() => rx.accepted().length === 40, 'the backlog', 5000);
+  const spanMs = rx.requests[rx.requests.length - 1].at - rx.requests[0].at;
+  assert.equal(rx.requests.length, 4);
+  assert.ok(spanMs >= 250, `4 batches of 10 at 100 msg/s take at least 300 ms minus timer slack (took ${spanMs} ms)`);
+});

@@ -393,3 +393,15 @@ test('the system mosquitto on 127.0.0.1:1883 receives readings', async (t) => {
   await waitFor(() => got.length >= 50, '50 messages through mosquitto');
   assertComplete(got.map((g) => ({ ...g.body, topic: g.topic })), ['m1', 'm2'], 25);
 });
+
+test('the drain rate caps messages per second', async (t) => {
+  const broker = await startBroker();
+  t.after(() => broker.stop());
+  const pub = await publisher(t, linkTo(broker.port), tmp(t), { maxRatePerS: 200 });
+  await waitFor(() => pub.stats().state === 'connected', 'connection');
+  const t0 = Date.now();
+  feed(pub, ['m1'], 1, 100);
+  await waitFor(() => broker.json('site/m1').length === 100, 'all messages', 5000);
+  const ms = Date.now() - t0;
+  assert.ok(ms >= 350, `100 messages at 200/s (20-message burst allowed) took ${ms} ms`);
+});

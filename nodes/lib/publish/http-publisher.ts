@@ -151,6 +151,7 @@ export class HttpPublisher extends QueuedPublisher<PublishRecord> {
     const queue = ctl.queue;
     const backoff = new Backoff({ minMs: this.opt.retryMinMs ?? 1000, maxMs: this.opt.retryMaxMs ?? 60_000 });
     let oneByOne = 0;
+    let notBefore = 0;
     while (!ctl.stopping()) {
       if (ctl.paused()) {
         await ctl.sleeper.sleep(500);
@@ -162,8 +163,16 @@ export class HttpPublisher extends QueuedPublisher<PublishRecord> {
         await ctl.sleeper.sleep(Math.min(wait, 100));
         continue;
       }
+      const early = notBefore - Date.now();
+      if (early > 0) {
+        await ctl.sleeper.sleep(early);
+        continue;
+      }
       const batch = await queue.take(oneByOne > 0 ? 1 : this.opt.batchSize);
       if (!batch.length) continue;
+      const perS = this.opt.maxRatePerS ?? 0;
+      // The drain rate spaces the batches: n messages may not be followed by more before n/rate seconds.
+      if (perS > 0) notBefore = Date.now() + (batch.length / perS) * 1000;
       const outcome = await this.deliver(url, batch, ctl.lane);
       const where = ctl.lane === 'test' ? 'test target: ' : '';
       if (outcome.kind === 'ok') {
