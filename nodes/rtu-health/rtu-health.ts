@@ -29,9 +29,18 @@ interface RouteStack {
   stack: { route?: { path?: string; methods?: Record<string, boolean> } }[];
 }
 
+function routeStack(app: unknown): RouteStack['stack'] | undefined {
+  const a = app as { lazyrouter?: unknown; _router?: RouteStack; router?: RouteStack };
+  try {
+    // Express 4 throws on `app.router`; its router is `_router`, created with the first route.
+    return typeof a.lazyrouter === 'function' ? a._router?.stack : a.router?.stack;
+  } catch {
+    return undefined;
+  }
+}
+
 function removeRoute(app: unknown, path: string): void {
-  const a = app as { _router?: RouteStack; router?: RouteStack };
-  const stack = (a._router ?? a.router)?.stack;
+  const stack = routeStack(app);
   if (!stack) return;
   for (let i = stack.length - 1; i >= 0; i--) {
     if (stack[i].route?.path === path && stack[i].route?.methods?.get) stack.splice(i, 1);
