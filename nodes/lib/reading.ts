@@ -10,7 +10,7 @@ export type PointValue = number | string | boolean | null;
 export interface ReadingMeta {
   device: string;
   line?: string;
-  protocol: 'modbus' | 'iec61850';
+  protocol: 'modbus' | 'iec61850' | 'health';
   model?: string;
   profile?: string;
   unitId?: number;

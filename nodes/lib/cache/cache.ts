@@ -8,7 +8,7 @@
 import { EventEmitter } from 'events';
 import type { ModbusRequest } from '../modbus/pdu';
 import { REGISTER_TYPES, RegisterType } from '../modbus/types';
-import type { PointValue, Quality, ReadingMessage } from '../reading';
+import type { PointValue, Quality, ReadingMessage, ReadingMeta } from '../reading';
 import { RegisterTable, TableRead } from './register-table';
 
 export type CacheRead = TableRead;
@@ -28,7 +28,7 @@ export interface DeviceSnapshot {
   model?: string;
   profile?: string;
   unitId?: number;
-  protocol: 'modbus' | 'iec61850';
+  protocol: ReadingMeta['protocol'];
   values: Record<string, PointValue>;
   units: Record<string, string>;
   /** Quality of the last reading, or 'stale' when it is older than the TTL. */
@@ -51,7 +51,7 @@ interface DeviceEntry {
   model?: string;
   profile?: string;
   unitId?: number;
-  protocol: 'modbus' | 'iec61850';
+  protocol: ReadingMeta['protocol'];
   values: Record<string, PointValue>;
   units: Record<string, string>;
   quality: Quality;
