@@ -41,7 +41,7 @@ export interface UserDir {
 }
 
 export interface UserDirOptions {
-  /** Link node-red-dashboard from the repository's node_modules. */
+  /** Link node-red-dashboard from the repository's node_modules; without it, Node-RED does not see the dashboard at all. */
   dashboard: boolean;
 }
 
@@ -64,6 +64,10 @@ export async function makeUserDir(tarball: string, options: UserDirOptions): Pro
   if (options.dashboard) {
     fs.symlinkSync(path.join(repoRoot, 'node_modules', 'node-red-dashboard'), path.join(dir, 'node_modules', 'node-red-dashboard'), 'dir');
   }
+  // Node-RED also loads node modules from the node_modules folders above its own install, which
+  // here is this repository's: without the dashboard, its module folder is excluded by name, as on
+  // a machine where node-red-dashboard was never installed.
+  const excludes = options.dashboard ? [] : ['node-red-dashboard'];
   const settingsFile = path.join(dir, 'settings.js');
   fs.writeFileSync(
     settingsFile,
@@ -76,6 +80,7 @@ export async function makeUserDir(tarball: string, options: UserDirOptions): Pro
   editorTheme: { projects: { enabled: false }, tours: false },
   telemetry: { enabled: false, updateNotification: false },
   externalModules: { autoInstall: false },
+  nodesExcludes: ${JSON.stringify(excludes)},
 };
 `,
   );

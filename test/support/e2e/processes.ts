@@ -11,8 +11,8 @@ export interface Child {
   proc: ChildProcess;
   /** stdout and stderr so far. */
   output(): string;
-  /** Resolves with the first output line matching `re`, or rejects after `ms` or when the process exits. */
-  waitFor(re: RegExp, ms: number): Promise<RegExpMatchArray>;
+  /** Resolves with the first match of `re` in the output from offset `from` on; rejects after `ms` or when the process exits. */
+  waitFor(re: RegExp, ms: number, from?: number): Promise<RegExpMatchArray>;
   exited: Promise<number | null>;
   stop(): Promise<void>;
 }
@@ -73,10 +73,10 @@ export function start(name: string, command: string, args: string[], options: Sp
     proc,
     exited,
     output: () => out,
-    waitFor(re: RegExp, ms: number): Promise<RegExpMatchArray> {
+    waitFor(re: RegExp, ms: number, from = 0): Promise<RegExpMatchArray> {
       return new Promise((resolve, reject) => {
         const check = () => {
-          const m = out.match(re);
+          const m = out.slice(from).match(re);
           if (m) {
             done();
             resolve(m);
