@@ -3,9 +3,12 @@
  * Invalid YAML is one error naming the line and column; the rules from the
  * dialog keep working.
  */
-import yaml from 'js-yaml';
+import * as yaml from 'js-yaml';
 import type { SpecSource } from './rules';
 import type { RuleProblem } from './types';
+
+/** js-yaml 4 merged `<<: *anchor` keys by default, js-yaml 5 only when asked; rule files written for 4 keep working. */
+const SCHEMA = yaml.CORE_SCHEMA.withTags(yaml.mergeTag);
 
 export interface YamlRules {
   specs: SpecSource[];
@@ -16,7 +19,7 @@ export function specsFromYaml(text: string, name: string): YamlRules {
   if (!text.trim()) return { specs: [], problems: [] };
   let doc: unknown;
   try {
-    doc = yaml.load(text, { filename: name });
+    doc = yaml.load(text, { filename: name, schema: SCHEMA });
   } catch (err) {
     const e = err as yaml.YAMLException;
     const where = e.mark ? ` at line ${e.mark.line + 1}, column ${e.mark.column + 1}` : '';
