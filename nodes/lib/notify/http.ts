@@ -31,7 +31,7 @@ export class JsonPoster {
           headers: {
             'content-type': 'application/json',
             'content-length': data.length,
-            'user-agent': 'node-red-contrib-energy-rtu',
+            'user-agent': 'node-red-energy-rtu',
           },
           timeout: this.timeoutMs,
         },
