@@ -7,6 +7,14 @@ import type { RegisterBlock } from './modbus/types';
 export type Quality = 'good' | 'stale' | 'bad';
 export type PointValue = number | string | boolean | null;
 
+/** Where a point comes from, for formats that carry it (flat rows of simple pollers). */
+export interface PointInfo {
+  registerType?: string;
+  address?: number;
+  dataType?: string;
+  description?: string;
+}
+
 export interface ReadingMeta {
   device: string;
   line?: string;
@@ -22,6 +30,8 @@ export interface ReadingMeta {
   units: Record<string, string>;
   /** Per-point quality where it differs from `quality` (a block that failed, an IED quality flag). */
   pointQuality?: Record<string, Quality>;
+  /** Register type, address, data type and description per point (one shared object per device). */
+  points?: Record<string, PointInfo>;
   /** Raw register blocks as read, for the cache and gateway (Modbus only). */
   raw?: RegisterBlock[];
   /** Why the poll, or part of it, failed. */

@@ -47,6 +47,10 @@ test('a poller reads the simulated meter by model and profile and emits named va
   const v = msg.payload.voltage_l1_n as number;
   assert.ok(v > 200 && v < 260, `voltage_l1_n ${v} should be near 230 V`);
   assert.equal(msg.rtu.units.voltage_l1_n, 'V');
+  assert.deepEqual(
+    { ...msg.rtu.points?.voltage_l1_n, description: undefined },
+    { registerType: 'input', address: 0, dataType: 'float32', description: undefined },
+  );
   assert.ok(Array.isArray(msg.rtu.raw) && msg.rtu.raw.length > 0, 'raw blocks are included');
   assert.ok(msg.rtu.latencyMs >= 0);
   const next = await nextMessage<ReadingMessage>('pm1-out', (m) => isGood(m) && m.rtu.seq > msg.rtu.seq);

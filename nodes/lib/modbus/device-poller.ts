@@ -32,7 +32,7 @@ import type { ModbusRequest } from './pdu';
 import { planReads, PlanOptions, ReadPlan } from './planner';
 import { asError, withContext } from './transport-errors';
 import type { PointDef, RegisterBlock } from './types';
-import type { PointValue, Quality, ReadingMessage } from '../reading';
+import type { PointInfo, PointValue, Quality, ReadingMessage } from '../reading';
 import { testMode } from '../test-mode';
 
 export interface DevicePollerOptions {
@@ -95,6 +95,7 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
   private readonly slots: PointSlot[];
   private readonly byName = new Map<string, PointDef>();
   private readonly units: Record<string, string> = {};
+  private readonly pointInfo: Record<string, PointInfo> = {};
   private readonly options: DevicePollerOptions;
   private registration?: DeviceRegistration;
   private seq = 0;
@@ -129,6 +130,7 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
       if (this.byName.has(p.name)) throw new Error(`${where}: point name "${p.name}" is used twice`);
       this.byName.set(p.name, p);
       if (p.unit) this.units[p.name] = p.unit;
+      this.pointInfo[p.name] = { registerType: p.registerType, address: p.address, dataType: p.dataType, ...(p.description ? { description: p.description } : {}) };
     }
     try {
       this.plan = planReads(this.points, options.plan);
@@ -301,6 +303,7 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
         seq: this.seq++,
       },
     };
+    msg.rtu.points = this.pointInfo;
     if (this.options.model) msg.rtu.model = this.options.model;
     if (this.options.profile) msg.rtu.profile = this.options.profile;
     if (pointQuality && quality === 'good') msg.rtu.pointQuality = pointQuality;
