@@ -194,7 +194,23 @@ function pipeline(links) {
       reannounce: true,
       x: 560,
       y: 160,
-      wires: [[`${p}_discord`, `${p}_telegram`, ...(links ? [`${p}_to_dash`] : [])]],
+      wires: [[`${p}_alerts_only`, ...(links ? [`${p}_to_dash`] : [])]],
+    },
+    {
+      // The alert node also answers "list" (topic alerts/active) for the dashboard: notifiers get alert events only.
+      id: `${p}_alerts_only`,
+      type: 'switch',
+      z,
+      name: 'alert events',
+      property: 'topic',
+      propertyType: 'msg',
+      rules: [{ t: 'regex', v: '^alert/', vt: 'str', case: false }],
+      checkall: 'true',
+      repair: false,
+      outputs: 1,
+      x: 720,
+      y: 160,
+      wires: [[`${p}_discord`, `${p}_telegram`]],
     },
     {
       id: `${p}_discord`,
@@ -214,7 +230,7 @@ function pipeline(links) {
       testTarget: 'dry-run',
       persist: true,
       apiBase: 'https://discord.com/api',
-      x: 840,
+      x: 930,
       y: 120,
       wires: [[]],
     },
@@ -237,7 +253,7 @@ function pipeline(links) {
       testChatId: '',
       persist: true,
       apiBase: 'https://api.telegram.org',
-      x: 840,
+      x: 930,
       y: 170,
       wires: [[]],
     },
@@ -366,7 +382,7 @@ function pipeline(links) {
   ];
   if (links) {
     nodes.push(
-      { id: `${p}_to_dash`, type: 'link out', z, name: 'alerts to dashboard', mode: 'link', links: ['rtu_db_from_alerts'], x: 815, y: 220, wires: [] },
+      { id: `${p}_to_dash`, type: 'link out', z, name: 'alerts to dashboard', mode: 'link', links: ['rtu_db_from_alerts'], x: 715, y: 220, wires: [] },
       { id: `${p}_from_dash`, type: 'link in', z, name: 'acknowledge from dashboard', links: ['rtu_db_to_alerts'], x: 415, y: 110, wires: [[`${p}_alert`]] },
     );
   }

@@ -5,6 +5,7 @@ import { isReadingMessage } from '../lib/reading';
 export type DashboardInput =
   | { kind: 'reading' }
   | { kind: 'alert'; alert: AlertPayload }
+  | { kind: 'alerts'; alerts: AlertPayload[] }
   | { kind: 'select'; device: string | undefined }
   | { kind: 'trend'; device: string; point: string }
   | { kind: 'read'; device: string }
@@ -25,6 +26,8 @@ export function classify(msg: Record<string, unknown>): DashboardInput {
   if (isReadingMessage(msg)) return { kind: 'reading' };
   const topic = text(msg.topic);
   if (topic.startsWith('alert/') && isAlert(msg.payload)) return { kind: 'alert', alert: msg.payload };
+  // rtu-alert's answer to "list": every active alert.
+  if (topic === 'alerts/active' && Array.isArray(msg.payload)) return { kind: 'alerts', alerts: msg.payload.filter(isAlert) };
   const payload = msg.payload as Record<string, unknown> | string | undefined;
   const field = (name: string) => (payload && typeof payload === 'object' ? text(payload[name]) : '');
   const device = typeof payload === 'string' ? payload.trim() : field('device');
@@ -50,6 +53,6 @@ export function classify(msg: Record<string, unknown>): DashboardInput {
   }
   return {
     kind: 'unknown',
-    error: `message with topic "${topic}" is neither a reading, an alert (topic alert/...), nor a dashboard action (select, read, trend, ack, refresh)`,
+    error: `message with topic "${topic}" is neither a reading, an alert (topic alert/... or alerts/active), nor a dashboard action (select, read, trend, ack, refresh)`,
   };
 }

@@ -76,6 +76,8 @@ export = function (RED: NodeAPI): void {
     const timer = setInterval(() => void tick(), refreshMs);
     const first = setTimeout(() => {
       if (config.trendDevice && config.trendPoint) out({ chart: chart(model.selectTrend(config.trendDevice, config.trendPoint)) });
+      // Alerts raised before this deploy: ask the alert node for its list (it answers on the input).
+      if (wires[3]?.length) out({ ack: { topic: 'list' } as NodeMessage });
       void tick();
     }, 200);
 
@@ -88,6 +90,10 @@ export = function (RED: NodeAPI): void {
           return done();
         case 'alert':
           model.addAlert(input.alert as AlertPayload);
+          out({ overview: overviewMsg() });
+          return done();
+        case 'alerts':
+          model.setAlerts(input.alerts);
           out({ overview: overviewMsg() });
           return done();
         case 'select':

@@ -214,8 +214,14 @@ for (const version of [4, 5] as NodeRedVersion[]) {
       await site.page.waitForFunction(() => document.querySelectorAll('tr.rtu-row').length === 4, undefined, { timeout: 30000 });
       await site.page.waitForFunction(() => document.querySelector('.rtu-tm-state')?.textContent?.trim() === 'PRODUCTION', undefined, { timeout: 10000 });
       assert.equal(JSON.parse(fs.readFileSync(path.join(site.userDir.dir, 'rtu-test-mode.json'), 'utf8')).enabled, false);
+      // The alert acknowledged before the restart is still listed as acknowledged (kept by rtu-alert, listed to the feed).
+      await site.page.waitForFunction(() => /acknowledged by dashboard/.test(document.querySelector('tr[data-alert^="meter-4/"]')?.textContent ?? ''), undefined, {
+        timeout: 15000,
+      });
       await again.stop();
     }
     assert.doesNotMatch(site.red.log(), /Waiting for missing types/);
+    // The dashboard feed and the test-mode node take everything the flow sends them.
+    assert.doesNotMatch(site.red.log(), /\[error\] \[(rtu-dashboard|rtu-test-mode|ui_template|ui_chart)[:\]]/);
   });
 }

@@ -128,7 +128,9 @@ test('the trend resets the chart and plots the chosen point', async () => {
 });
 
 test('alerts are listed until cleared; acknowledge goes to the fourth output, or fails clearly when it is not wired', async () => {
-  await helper.load([lineNode, pollerNode, dashboardNode, catchNode], flow());
+  const asked = helper.load([lineNode, pollerNode, dashboardNode, catchNode], flow()).then(() => nextMessage<{ topic: string }>('ack', (m) => m.topic === 'list'));
+  // After deploy the feed asks the alert node for the alerts raised before.
+  assert.equal((await asked).topic, 'list');
   const alert = {
     id: 'db-meter-1/voltage_l1_n/high',
     state: 'raised',
@@ -148,12 +150,16 @@ test('alerts are listed until cleared; acknowledge goes to the fourth output, or
   const listed = nextMessage<ViewMsg<OverviewView>>('overview', (m) => m.payload.alerts.length === 1);
   helper.getNode('dash').receive({ topic: 'alert/db-meter-1/voltage_l1_n', payload: alert });
   assert.equal((await listed).payload.alerts[0].text, alert.text);
-  const ack = nextMessage<{ topic: string; payload: string; ackBy: string }>('ack');
+  const ack = nextMessage<{ topic: string; payload: string; ackBy: string }>('ack', (m) => m.topic === 'ack');
   helper.getNode('dash').receive({ topic: 'ack', payload: alert.id, socketid: 'browser-1' });
   assert.deepEqual(await ack.then((m) => [m.topic, m.payload, m.ackBy]), ['ack', alert.id, 'dashboard']);
   const cleared = nextMessage<ViewMsg<OverviewView>>('overview', (m) => m.payload.alerts.length === 0);
   helper.getNode('dash').receive({ topic: 'alert/db-meter-1/voltage_l1_n', payload: { ...alert, state: 'cleared' } });
   await cleared;
+  // The alert node's answer to "list" replaces the whole list.
+  const synced = nextMessage<ViewMsg<OverviewView>>('overview', (m) => m.payload.alerts.length === 2);
+  helper.getNode('dash').receive({ topic: 'alerts/active', payload: [alert, { ...alert, id: 'db-meter-1/frequency/band', point: 'frequency', state: 'acknowledged' }] });
+  assert.deepEqual((await synced).payload.alerts.map((a) => a.state).sort(), ['acknowledged', 'raised']);
 
   await helper.unload();
   await helper.load([lineNode, pollerNode, dashboardNode, catchNode], flow(false));

@@ -81,6 +81,12 @@ export class DashboardModel {
     else this.alerts.set(alert.id, alert);
   }
 
+  /** The full list of active alerts (rtu-alert's answer to "list"), replacing what was known. */
+  setAlerts(alerts: AlertPayload[]): void {
+    this.alerts.clear();
+    for (const a of alerts) if (a.state !== 'cleared') this.alerts.set(a.id, a);
+  }
+
   setSystem(system: SystemHealth | undefined): void {
     this.system = system;
   }
