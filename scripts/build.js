@@ -34,6 +34,15 @@ const result = spawnSync(process.execPath, [tscBin, '-p', path.join(root, 'tscon
   stdio: 'inherit',
 });
 copyAssets(path.join(root, 'nodes'), path.join(root, 'dist', 'nodes'));
+// Node-RED serves a node's icons from an `icons` folder beside its .js file, so the
+// package's icons/ (the one place they are kept) is copied beside every node.
+const iconDir = path.join(root, 'icons');
+for (const entry of fs.readdirSync(path.join(root, 'nodes'), { withFileTypes: true })) {
+  if (!entry.isDirectory() || !entry.name.startsWith('rtu-')) continue;
+  const to = path.join(root, 'dist', 'nodes', entry.name, 'icons');
+  fs.mkdirSync(to, { recursive: true });
+  for (const icon of fs.readdirSync(iconDir)) fs.copyFileSync(path.join(iconDir, icon), path.join(to, icon));
+}
 if (result.status !== 0) process.exit(result.status === null ? 1 : result.status);
 // A broken shipped meter model fails the build, with file:line: field: message lines.
 const registry = spawnSync(process.execPath, [path.join(__dirname, 'validate-registry.js')], { cwd: root, stdio: 'inherit' });
