@@ -47,3 +47,20 @@ test('pollers on an RS485 line read by profile; a switched-off unit does not sta
   // 0.5 s interval over 3 s: about 6 polls; the dead unit costs a 200 ms timeout per backoff period.
   assert.ok(good >= 4, `unit 2 kept its schedule next to the dead unit (${good} good readings in 3 s)`);
 });
+
+test('a missing serial port and an out-of-range unit id give red statuses and errors naming them; the runtime keeps running', async () => {
+  await helper.unload();
+  const line = { id: 'bus2', type: 'rtu-modbus-line', name: 'unplugged bus', transport: 'rtu-serial', serialPath: '/dev/ttyRTU-does-not-exist',
+    baudRate: 9600, parity: 'even', dataBits: 8, stopBits: 1, timeout: 200, retries: 0, reconnectMax: 1 };
+  const poller = (id: string, name: string, unitId: number) => ({ id, z: 'tab', type: 'rtu-modbus-poller', name, line: 'bus2', unitId,
+    interval: 0.5, source: 'model', model: 'rtu/simulated-energy-meter', profile: 'basic_power', wires: [[`${id}-out`]] });
+  await helper.load([lineNode, pollerNode], [
+    { id: 'tab', type: 'tab' }, line, poller('q1', 'meter on unplugged bus', 1), poller('q2', 'meter with bad unit', 300),
+    { id: 'q1-out', z: 'tab', type: 'helper' }, { id: 'q2-out', z: 'tab', type: 'helper' },
+  ]);
+  const errorsOf = (id: string) =>
+    ((helper.getNode(id) as unknown as { error: { getCalls(): Array<{ args: unknown[] }> } }).error.getCalls() ?? []).map((c) => String(c.args[0]));
+  assert.match(errorsOf('q2').join('\n'), /unit id 300 .*1\.\.247/);
+  const bad = await nextMessage<ReadingMessage>('q1-out', (m) => m.rtu.quality === 'bad', 5000);
+  assert.match(bad.rtu.error ?? '', /ttyRTU-does-not-exist/);
+});
