@@ -234,3 +234,21 @@ test('a rejected association is retried with backoff and the reason is kept for 
     await server.stop();
   }
 });
+
+test('a link stopped and started again while connecting keeps exactly one association', async () => {
+  const server = await new MmsTestServer({ responseDelayMs: 0 }).start();
+  const l = link(server);
+  try {
+    l.register('a');
+    await l.deregister('a');
+    l.register('b');
+    await connected(l);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(server.connectionCount, 1);
+    assert.equal(l.stats().users, 1);
+  } finally {
+    await l.deregister('b');
+    await waitFor(() => server.connectionCount === 0, 'released');
+    await server.stop();
+  }
+});

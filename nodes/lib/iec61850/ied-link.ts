@@ -62,6 +62,8 @@ export class IedLink extends EventEmitter {
   private lastError?: string;
   private retryAt?: number;
   private associations = 0;
+  /** Bumped by every start and stop, so an association opened for an earlier run is closed, not kept. */
+  private generation = 0;
 
   constructor(
     readonly ied: ResolvedIedOptions,
@@ -158,6 +160,7 @@ export class IedLink extends EventEmitter {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.generation++;
     this.backoff.reset();
     void this.connect();
   }
@@ -165,6 +168,7 @@ export class IedLink extends EventEmitter {
   /** Concludes and releases the association (when up) and stops reconnecting. */
   async stop(): Promise<void> {
     this.running = false;
+    this.generation++;
     clearTimeout(this.timer);
     this.timer = undefined;
     this.retryAt = undefined;
@@ -181,16 +185,17 @@ export class IedLink extends EventEmitter {
 
   private async connect(): Promise<void> {
     if (!this.running) return;
+    const generation = this.generation;
     this.retryAt = undefined;
     this.setState('connecting');
     let connection: MmsConnection;
     try {
       connection = await (this.options.open ?? MmsConnection.open)(this.ied);
     } catch (err) {
-      this.scheduleRetry(err as Error);
+      if (generation === this.generation) this.scheduleRetry(err as Error);
       return;
     }
-    if (!this.running) {
+    if (!this.running || generation !== this.generation) {
       await connection.close();
       return;
     }
