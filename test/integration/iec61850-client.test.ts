@@ -11,6 +11,9 @@ import { MmsTestServer, ServerOptions } from '../support/iec61850/server';
 import { largeModel } from '../support/iec61850/model';
 import { applyDialect } from '../support/iec61850/dialect';
 import * as association from '../../nodes/lib/iec61850/association';
+import * as session from '../../nodes/lib/iec61850/session';
+import type { MmsPdu } from '../../nodes/lib/iec61850/mms-pdu';
+import { captureUnits } from '../support/iec61850/replay';
 
 const ref = parseReference;
 
@@ -289,5 +292,45 @@ test('an IED using indefinite BER lengths and long-form session lengths is under
     await waitFor(() => reports.length > 0, 'report in indefinite form');
     assert.equal(reports[0].entries.length, 4);
     await c.connection.close();
+  });
+});
+
+test('the requests of the client are the captured client\'s, octet for octet', async () => {
+  const captured = [...captureUnits('full_sequence.log'), ...captureUnits('report_session.log')].filter((u) => u.dir === 'C->S' && u.spdu.kind === 'DATA');
+  const capturedHex = new Set(captured.map((u) => u.tsdu.toString('hex')));
+  await withServer({}, async (s) => {
+    const c = await connect(s);
+    const io = 'simpleIOGenericIO';
+    await c.logicalDevices();
+    await c.variableNames(io);
+    await c.typeOf({ scope: 'domain', domain: io, item: 'GGIO1$MX$AnIn1' });
+    await c.readValue(ref(`${io}/GGIO1.AnIn1.mag.f [MX]`));
+    await c.write(ref(`${io}/GGIO1.NamPlt.vendor [DC]`), { type: 'visible-string', value: 'libiec61850.com' });
+    await c.readDataSet(parseDataSetReference(`${io}/LLN0.Events`));
+    const cb = parseControlBlockReference(`${io}/LLN0.EventsRCB01 [RP]`);
+    await c.enableReport(cb, { triggers: { dataUpdate: true, integrity: true, generalInterrogation: true }, integrityPeriodMs: 5000, generalInterrogation: true });
+    await c.connection.conclude();
+    // Same requests, renumbered as the captured client numbered them: every one must be a captured unit.
+    const ours = s.requestUnits.map((u) => association.decodeMmsData(session.decodeSpdu(u) as Extract<session.Spdu, { kind: 'DATA' }>));
+    const isCaptured = (pdu: MmsPdu): boolean => {
+      if (pdu.kind !== 'confirmed-request') return capturedHex.has(association.encodeMmsData(pdu).toString('hex'));
+      return Array.from({ length: 8 }, (_, id) => association.encodeMmsData({ ...pdu, invokeId: id + 1 }).toString('hex')).some((h) => capturedHex.has(h));
+    };
+    const describe = (p: MmsPdu): string =>
+      p.kind !== 'confirmed-request'
+        ? p.kind
+        : `${p.request.service} ${'name' in p.request ? p.request.name.item : 'access' in p.request && p.request.access.kind === 'list' ? p.request.access.variables.map((v) => v.item).join('+') : ''}`.trim();
+    // Where our client differs from the captured one, it is in what it asks before enabling a report:
+    // the RCB's RptID and DatSet, the data set directory and its members' types (to name report values).
+    assert.deepEqual(ours.filter((p) => !isCaptured(p)).map(describe), [
+      'read LLN0$RP$EventsRCB01$RptID+LLN0$RP$EventsRCB01$DatSet',
+      'getNamedVariableListAttributes LLN0$Events',
+      'getVariableAccessAttributes GGIO1$ST$SPCSO1$stVal',
+      'getVariableAccessAttributes GGIO1$ST$SPCSO2$stVal',
+      'getVariableAccessAttributes GGIO1$ST$SPCSO3$stVal',
+      'getVariableAccessAttributes GGIO1$ST$SPCSO4$stVal',
+    ]);
+    assert.equal(ours.filter(isCaptured).length, 9);
+    c.connection.destroy();
   });
 });

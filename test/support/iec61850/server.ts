@@ -64,6 +64,8 @@ export class MmsTestServer {
   readonly reports: ReportEngine;
   /** Services received, for assertions: `read simpleIOGenericIO/GGIO1$MX$AnIn1$mag$f`. */
   readonly log: string[] = [];
+  /** Session units of MMS requests as received, for byte comparisons. */
+  readonly requestUnits: Buffer[] = [];
   /** Invoke ids in the order their answers were sent. */
   readonly answerOrder: number[] = [];
   /** Highest number of requests received and not yet answered on one connection. */
@@ -152,6 +154,7 @@ export class MmsTestServer {
           transport.destroy();
         } else if (spdu.kind === 'DATA') {
           const pdu = association.decodeMmsData(spdu);
+          this.requestUnits.push(unit);
           inFlight++;
           this.peakInFlight = Math.max(this.peakInFlight, inFlight);
           const answer = (): void => {
