@@ -16,6 +16,7 @@ import { ModbusGateway } from '../nodes/lib/gateway';
 import type { RegisterBlock } from '../nodes/lib/modbus/types';
 import { resolveUnits } from '../nodes/lib/simulator/models';
 import { SimulatedMeter } from '../nodes/lib/simulator/meter';
+import { freePort } from '../test/support/loopback';
 
 const DEVICES = 1000;
 /** Unit ids 1..247 each expose one of the cached devices (a TCP unit id is one byte). */
@@ -174,17 +175,6 @@ function buildCache(): { cache: RegisterCache; bytes: number; ms: number } {
   global.gc?.();
   const after = process.memoryUsage();
   return { cache, bytes: after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers, ms };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 interface Target {

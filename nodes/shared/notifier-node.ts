@@ -1,13 +1,16 @@
 /**
- * Settings both notifier nodes share (grouping, filters, test target,
- * persistence), read from the node config with defaults.
+ * What the notifier nodes (rtu-discord, rtu-telegram) share: the common settings
+ * (grouping, filters, test target, persistence) read from the node config with
+ * defaults, and the wiring of a chat service to a NotifierRunner, the node's
+ * input and its close. Each node only says how to build its service.
  */
-import type { Node, NodeAPI } from 'node-red';
+import type { Node, NodeAPI, NodeCredentials, NodeDef, NodeMessageInFlow } from 'node-red';
 import { SEVERITIES } from '../lib/alert/types';
 import type { AlertState, Severity } from '../lib/alert/types';
 import type { NotifierOptions } from '../lib/notify/notifier';
-import type { RunnerHooks, StatusKind } from '../lib/notify/runner';
-import { shortText, status, userDirPath } from '../shared/runtime';
+import { NotifierRunner, RunnerHooks, StatusKind } from '../lib/notify/runner';
+import type { ChatService } from '../lib/notify/types';
+import { attachTestMode, shortText, status, userDirPath } from './runtime';
 
 export interface CommonNotifyConfig {
   template?: string;
@@ -22,7 +25,22 @@ export interface CommonNotifyConfig {
   persist?: boolean;
 }
 
-export function notifierOptions(config: CommonNotifyConfig): NotifierOptions {
+/** How one notifier node type differs from the others. */
+export interface NotifierNodeType<C extends CommonNotifyConfig, K extends object> {
+  type: string;
+  /** Names the node in errors: `<kind> "<name>"`. */
+  kind: string;
+  credentials: NodeCredentials<K>;
+  /** Builds the chat service; throws with a message for the user when config or credentials are incomplete. */
+  service(config: C, credentials: Partial<K>): ChatService;
+}
+
+/** Message formatting settings, as the chat services take them (empty fields fall back to the defaults). */
+export function formatSettings(config: CommonNotifyConfig): Pick<CommonNotifyConfig, 'template' | 'title' | 'timeZone'> {
+  return { template: config.template || undefined, title: config.title || undefined, timeZone: config.timeZone || undefined };
+}
+
+function notifierOptions(config: CommonNotifyConfig): NotifierOptions {
   const window = Number(config.groupWindow);
   return {
     groupWindowMs: Number.isFinite(window) && window >= 0 ? window * 1000 : 2000,
@@ -30,7 +48,7 @@ export function notifierOptions(config: CommonNotifyConfig): NotifierOptions {
   };
 }
 
-export function states(config: CommonNotifyConfig): AlertState[] {
+function states(config: CommonNotifyConfig): AlertState[] {
   const out: AlertState[] = [];
   if (config.notifyRaised !== false) out.push('raised');
   if (config.notifyCleared !== false) out.push('cleared');
@@ -38,15 +56,15 @@ export function states(config: CommonNotifyConfig): AlertState[] {
   return out;
 }
 
-export function minSeverity(config: CommonNotifyConfig): Severity {
+function minSeverity(config: CommonNotifyConfig): Severity {
   return (SEVERITIES as readonly string[]).includes(config.minSeverity ?? '') ? (config.minSeverity as Severity) : 'info';
 }
 
-export function queueDir(RED: NodeAPI, type: string, id: string, config: CommonNotifyConfig): string | undefined {
+function queueDir(RED: NodeAPI, type: string, id: string, config: CommonNotifyConfig): string | undefined {
   return config.persist === false ? undefined : userDirPath(RED, 'energy-rtu', 'outbox', `${type}-${id}`);
 }
 
-export function runnerHooks<C extends object>(RED: NodeAPI, type: string, node: Node<C>): RunnerHooks {
+function runnerHooks<C extends object>(RED: NodeAPI, type: string, node: Node<C>): RunnerHooks {
   const shapes: Record<StatusKind, (text: string) => ReturnType<typeof status.ok>> = {
     ok: status.ok,
     warn: status.warn,
@@ -62,4 +80,50 @@ export function runnerHooks<C extends object>(RED: NodeAPI, type: string, node: 
     output: (msg) => node.send(msg),
     t: (key, vars) => RED._(`${type}.status.${key}`, vars),
   };
+}
+
+/** Registers a notifier node type: config errors show on the node and fail every message it receives. */
+export function registerNotifierNode<C extends CommonNotifyConfig, K extends object>(RED: NodeAPI, spec: NotifierNodeType<C, K>): void {
+  const testMode = attachTestMode(RED);
+
+  function NotifierNode(this: Node<K>, config: C & NodeDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const label = `${spec.kind} "${config.name || node.id}"`;
+    let runner: NotifierRunner | undefined;
+    let configError: string | undefined;
+    try {
+      runner = new NotifierRunner(
+        spec.service(config, node.credentials ?? {}),
+        {
+          label,
+          queueDir: queueDir(RED, spec.type, node.id, config),
+          notifier: notifierOptions(config),
+          states: states(config),
+          minSeverity: minSeverity(config),
+          testMode,
+        },
+        runnerHooks(RED, spec.type, node),
+      );
+    } catch (err) {
+      configError = `${label}: ${(err as Error).message}`;
+      node.error(configError);
+      node.status(status.error(shortText((err as Error).message)));
+    }
+
+    node.on('input', (msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => {
+      if (!runner) return done(new Error(configError));
+      runner.accept(msg).then(
+        (problem) => done(problem ? new Error(problem) : undefined),
+        (err: Error) => done(err),
+      );
+    });
+
+    node.on('close', (removed: boolean, done: () => void) => {
+      if (!runner) return done();
+      runner.close(removed).then(done, done);
+    });
+  }
+
+  RED.nodes.registerType<Node<K>, C & NodeDef, unknown, K>(spec.type, NotifierNode, { credentials: spec.credentials });
 }

@@ -1,8 +1,8 @@
 /** A real HTTP receiver on loopback for the publisher tests: records requests, answers as told, can be stopped and restarted on the same port. */
 import http from 'http';
 import https from 'https';
-import net from 'net';
 import zlib from 'zlib';
+import { listenLoopback } from '../support/loopback';
 
 export interface ReceivedRequest {
   method: string;
@@ -35,7 +35,6 @@ export interface Receiver {
 }
 
 export async function startReceiver(options: { port?: number; tls?: { key: string; cert: string } } = {}): Promise<Receiver> {
-  const sockets = new Set<net.Socket>();
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -52,15 +51,7 @@ export async function startReceiver(options: { port?: number; tls?: { key: strin
     });
   };
   const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler) : http.createServer(handler);
-  server.on('connection', (s: net.Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as net.AddressInfo).port;
+  const { port, sockets } = await listenLoopback(server, options.port);
   const receiver: Receiver = {
     port,
     url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,

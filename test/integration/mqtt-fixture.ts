@@ -11,6 +11,7 @@ import path from 'path';
 import tls from 'tls';
 import { Aedes } from 'aedes';
 import type { ReadingMessage } from '../../nodes/lib/reading';
+import { listenLoopback } from '../support/loopback';
 
 /** A reading message as a poller emits it. */
 export function reading(device: string, seq: number, values: Record<string, number | string | boolean | null>, extra: Partial<ReadingMessage['rtu']> = {}): ReadingMessage {
@@ -76,19 +77,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<TestBrok
     if (!client) return; // the broker's own $SYS messages
     received.push({ topic: packet.topic, payload: Buffer.from(packet.payload), qos: packet.qos, retain: packet.retain, clientId: client.id });
   });
-  const sockets = new Set<net.Socket>();
   const server = options.tls
     ? tls.createServer({ key: options.tls.key, cert: options.tls.cert }, aedes.handle)
     : net.createServer(aedes.handle);
-  server.on('connection', (s: net.Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as net.AddressInfo).port;
+  const { port, sockets } = await listenLoopback(server, options.port);
   return {
     port,
     received,

@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DiscordService, webhookEndpoint } from '../../nodes/lib/notify/discord';
 import { MemoryOutbox } from '../../nodes/lib/notify/memory-outbox';
-import { Notifier, NotifierOptions, NotifierStatus } from '../../nodes/lib/notify/notifier';
-import type { Delivery, OutgoingMessage } from '../../nodes/lib/notify/types';
+import { Notifier, NotifierOptions } from '../../nodes/lib/notify/notifier';
 import type { AlertPayload } from '../../nodes/lib/alert/types';
 import { DiscordReceiver, waitFor } from './notify-receivers';
+import { NotifierRig, startNotifier } from './notifier-rig';
 
 const T0 = Date.now();
 
@@ -30,17 +30,7 @@ function alertAt(i: number, over: Partial<AlertPayload> = {}): AlertPayload {
   };
 }
 
-interface Rig {
-  receiver: DiscordReceiver;
-  notifier: Notifier;
-  outbox: MemoryOutbox;
-  problems: Exclude<Delivery, { kind: 'sent' }>[];
-  dryRun: OutgoingMessage[];
-  statuses: NotifierStatus[];
-  close(): Promise<void>;
-}
-
-async function rig(opts: { style?: 'embed' | 'text'; test?: boolean; notifier?: NotifierOptions; token?: string } = {}): Promise<Rig> {
+async function rig(opts: { style?: 'embed' | 'text'; test?: boolean; notifier?: NotifierOptions; token?: string } = {}): Promise<NotifierRig<DiscordReceiver>> {
   const receiver = await new DiscordReceiver().start();
   const live = receiver.addWebhook('1111', 'live-token_A');
   const testHook = opts.test ? receiver.addWebhook('2222', 'test-token_B') : undefined;
@@ -54,28 +44,7 @@ async function rig(opts: { style?: 'embed' | 'text'; test?: boolean; notifier?: 
     timeZone: 'UTC',
     minIntervalMs: 50,
   });
-  const outbox = new MemoryOutbox();
-  const problems: Rig['problems'] = [];
-  const dryRun: OutgoingMessage[] = [];
-  const statuses: NotifierStatus[] = [];
-  const notifier = new Notifier(service, outbox, { groupWindowMs: 200, backoffMs: 50, ...opts.notifier }, {
-    onProblem: (d) => problems.push(d),
-    onDryRun: (m) => dryRun.push(m),
-    onStatus: (s) => statuses.push(s),
-  });
-  notifier.start();
-  return {
-    receiver,
-    notifier,
-    outbox,
-    problems,
-    dryRun,
-    statuses,
-    close: async () => {
-      await notifier.close();
-      await receiver.stop();
-    },
-  };
+  return startNotifier(receiver, service, opts.notifier);
 }
 
 test('webhook URLs are rebased on the configured API base and never leak the token', () => {

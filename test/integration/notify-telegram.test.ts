@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { TelegramService } from '../../nodes/lib/notify/telegram';
 import { MemoryOutbox } from '../../nodes/lib/notify/memory-outbox';
 import { Notifier, NotifierOptions } from '../../nodes/lib/notify/notifier';
-import type { Delivery, OutgoingMessage } from '../../nodes/lib/notify/types';
 import type { AlertPayload } from '../../nodes/lib/alert/types';
 import { parseTelegramHtml, TelegramReceiver, waitFor } from './notify-receivers';
+import { startNotifier } from './notifier-rig';
 
 const TOKEN = '123456:AAbbCC-dd_ee';
 const CHAT = '-1001234567890';
@@ -46,25 +46,7 @@ async function rig(opts: { token?: string; chat?: string; testChat?: boolean; no
     timeZone: 'UTC',
     minIntervalMs: opts.minIntervalMs,
   });
-  const outbox = new MemoryOutbox();
-  const problems: Exclude<Delivery, { kind: 'sent' }>[] = [];
-  const dryRun: OutgoingMessage[] = [];
-  const notifier = new Notifier(service, outbox, { groupWindowMs: 200, backoffMs: 50, ...opts.notifier }, {
-    onProblem: (d) => problems.push(d),
-    onDryRun: (m) => dryRun.push(m),
-  });
-  notifier.start();
-  return {
-    receiver,
-    notifier,
-    outbox,
-    problems,
-    dryRun,
-    close: async () => {
-      await notifier.close();
-      await receiver.stop();
-    },
-  };
+  return startNotifier(receiver, service, opts.notifier);
 }
 
 test('the test receiver parses HTML the way Telegram does', () => {

@@ -1,31 +1,18 @@
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'fs';
-import os from 'os';
 import path from 'path';
 import alertNode from '../../nodes/rtu-alert/rtu-alert';
 import discordNode from '../../nodes/rtu-discord/rtu-discord';
 import telegramNode from '../../nodes/rtu-telegram/rtu-telegram';
 import healthNode from '../../nodes/rtu-health/rtu-health';
 import type { AlertPayload } from '../../nodes/lib/alert/types';
-import { helper, nextMessage } from '../support/node-red';
+import { helper, nextMessage, useNodeRed } from '../support/node-red';
 
 const OURS = new Set(['rtu-alert', 'rtu-discord', 'rtu-telegram', 'rtu-health']);
 const examples = path.resolve(__dirname, '../../../examples');
-let userDir = '';
 
-before(async () => {
-  userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtu-examples-'));
-  helper.settings({ userDir });
-  await new Promise<void>((resolve) => helper.startServer(resolve));
-});
-afterEach(async () => {
-  await helper.unload();
-});
-after(async () => {
-  await new Promise<void>((resolve) => helper.stopServer(resolve));
-  fs.rmSync(userDir, { recursive: true, force: true });
-});
+useNodeRed('rtu-examples-');
 
 type FlowNode = Record<string, unknown> & { id: string; type: string; wires?: string[][] };
 

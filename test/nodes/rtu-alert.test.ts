@@ -7,10 +7,10 @@ import vm from 'vm';
 import alertNode from '../../nodes/rtu-alert/rtu-alert';
 import { testMode } from '../../nodes/lib/test-mode';
 import type { AlertPayload } from '../../nodes/lib/alert/types';
-import { collect, helper, nextMessage, runtimeName, statusWhere } from '../support/node-red';
+import { collect, coreNode, helper, nextMessage, startServer, statusWhere, stopServer } from '../support/node-red';
 import { waitFor } from '../support/wait';
 
-const catchNode = require(require.resolve('@node-red/nodes/core/common/25-catch.js', { paths: [path.dirname(require.resolve(runtimeName))] }));
+const catchNode = coreNode('common/25-catch.js');
 
 interface AlertMsg {
   topic: string;
@@ -26,7 +26,7 @@ let userDir = '';
 before(async () => {
   userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtu-alert-node-'));
   helper.settings({ userDir });
-  await new Promise<void>((resolve) => helper.startServer(resolve));
+  await startServer();
 });
 afterEach(async () => {
   testMode.set(false, 'test');
@@ -35,7 +35,7 @@ afterEach(async () => {
   fs.rmSync(path.join(userDir, 'energy-rtu'), { recursive: true, force: true });
 });
 after(async () => {
-  await new Promise<void>((resolve) => helper.stopServer(resolve));
+  await stopServer();
   fs.rmSync(userDir, { recursive: true, force: true });
 });
 

@@ -1,10 +1,10 @@
-import { after, afterEach, before, test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import cacheNode from '../../nodes/rtu-cache/rtu-cache';
 import storeNode from '../../nodes/rtu-cache-store/rtu-cache-store';
 import type { RegisterCache } from '../../nodes/lib/cache';
 import type { ReadingMessage } from '../../nodes/lib/reading';
-import { checkLocales, coreNode, exampleFlow, helper, next, statusUntil, TestNode, until } from './rtu-simulator-support';
+import { checkLocales, coreNode, exampleFlow, helper, next, statusUntil, TestNode, until, useNodeRed } from './rtu-simulator-support';
 
 const catchNode = coreNode('common/25-catch.js');
 
@@ -49,15 +49,7 @@ function engine(): RegisterCache {
   return (helper.getNode(cfgId) as unknown as { cache: RegisterCache }).cache;
 }
 
-before(async () => {
-  await new Promise<void>((resolve) => helper.startServer(resolve));
-});
-afterEach(async () => {
-  await helper.unload();
-});
-after(async () => {
-  await new Promise<void>((resolve) => helper.stopServer(resolve));
-});
+useNodeRed();
 
 test('readings are stored in the shared cache and passed on unchanged', async () => {
   await helper.load([cacheNode, storeNode, catchNode], flow());

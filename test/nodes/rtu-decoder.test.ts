@@ -1,20 +1,18 @@
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'fs';
 import path from 'path';
 import vm from 'vm';
-import helper from 'node-red-node-test-helper';
 import decoderNode from '../../nodes/rtu-decoder/rtu-decoder';
 import { encodePoint } from '../../nodes/lib/modbus/codec';
 import { planReads } from '../../nodes/lib/modbus/planner';
 import { sharedRegistry } from '../../nodes/lib/registry';
 import type { PointDef, RegisterBlock } from '../../nodes/lib/modbus/types';
 import type { ReadingMessage } from '../../nodes/lib/reading';
+import { coreNode, helper, nextMessage, NodeStatusLike, statusWhere, useNodeRed } from '../support/node-red';
 
-const runtime = process.env.RTU_NODE_RED === '4' ? 'node-red-4' : 'node-red';
-helper.init(require.resolve(runtime));
 // The core Catch node of the same runtime, to see errors the way a flow does.
-const catchNode = require(require.resolve('@node-red/nodes/core/common/25-catch.js', { paths: [path.dirname(require.resolve(runtime))] }));
+const catchNode = coreNode('common/25-catch.js');
 
 interface Msg extends Record<string, unknown> {
   payload: Record<string, unknown>;
@@ -42,42 +40,11 @@ function flow(config: Record<string, unknown>) {
   ];
 }
 
-/** Resolves with the next message on a helper node, or rejects after `ms`. */
-function next(id: string, ms = 2000): Promise<Msg> {
-  const n = helper.getNode(id) as TestNode;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no message on ${id} within ${ms} ms`)), ms);
-    n.on('input', (msg) => {
-      clearTimeout(timer);
-      resolve(msg as Msg);
-    });
-  });
-}
+/** The next message on a helper node. */
+const next = (id: string): Promise<Msg> => nextMessage<Msg>(id, () => true, 2000);
+const statusUntil = (id: string, check: (s: NodeStatusLike) => boolean): Promise<NodeStatusLike> => statusWhere(id, check, 2000);
 
-/** Resolves with the last status the node set once `check` accepts it. */
-function statusUntil(id: string, check: (s: { fill?: string; shape?: string; text?: string }) => boolean, ms = 2000) {
-  const n = helper.getNode(id) as TestNode;
-  return new Promise<{ fill?: string; shape?: string; text?: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`status not reached within ${ms} ms`)), ms);
-    n.on('call:status', (call) => {
-      const s = (call as { args: [{ fill?: string; shape?: string; text?: string }] }).args[0];
-      if (check(s)) {
-        clearTimeout(timer);
-        resolve(s);
-      }
-    });
-  });
-}
-
-before(async () => {
-  await new Promise<void>((resolve) => helper.startServer(resolve));
-});
-afterEach(async () => {
-  await helper.unload();
-});
-after(async () => {
-  await new Promise<void>((resolve) => helper.stopServer(resolve));
-});
+useNodeRed();
 
 test('decodes a reading with raw registers, keeping its metadata', async () => {
   await helper.load([decoderNode, catchNode], flow({ source: 'points', points: rows }));

@@ -7,11 +7,11 @@ import vm from 'vm';
 import discordNode from '../../nodes/rtu-discord/rtu-discord';
 import alertNode from '../../nodes/rtu-alert/rtu-alert';
 import { testMode } from '../../nodes/lib/test-mode';
-import { collect, helper, nextMessage, runtimeName, statusWhere } from '../support/node-red';
+import { collect, coreNode, helper, nextMessage, startServer, statusWhere, stopServer } from '../support/node-red';
 import { waitFor } from '../support/wait';
 import { DiscordReceiver } from '../integration/notify-receivers';
 
-const catchNode = require(require.resolve('@node-red/nodes/core/common/25-catch.js', { paths: [path.dirname(require.resolve(runtimeName))] }));
+const catchNode = coreNode('common/25-catch.js');
 
 interface TestNode {
   receive(msg: unknown): void;
@@ -26,7 +26,7 @@ before(async () => {
   helper.settings({ userDir });
   receiver = await new DiscordReceiver().start();
   hook = receiver.addWebhook('4242', 'tok-en_1');
-  await new Promise<void>((resolve) => helper.startServer(resolve));
+  await startServer();
 });
 afterEach(async () => {
   testMode.set(false, 'test');
@@ -35,7 +35,7 @@ afterEach(async () => {
   receiver.deleted.clear();
 });
 after(async () => {
-  await new Promise<void>((resolve) => helper.stopServer(resolve));
+  await stopServer();
   await receiver.stop();
   fs.rmSync(userDir, { recursive: true, force: true });
 });

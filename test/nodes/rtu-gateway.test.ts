@@ -1,4 +1,4 @@
-import { after, afterEach, before, test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import ModbusRTU from 'modbus-serial';
 import cacheNode from '../../nodes/rtu-cache/rtu-cache';
@@ -15,7 +15,7 @@ import type { ReadingMessage } from '../../nodes/lib/reading';
 import { sharedRegistry } from '../../nodes/lib/registry';
 import type { RunningSimulator } from '../../nodes/lib/simulator/start';
 import { mbpoll } from '../integration/simulator-support';
-import { checkLocales, coreNode, exampleFlow, freePort, helper, next, statusUntil, TestNode, until } from './rtu-simulator-support';
+import { checkLocales, coreNode, exampleFlow, freePort, helper, next, statusUntil, TestNode, until, useNodeRed } from './rtu-simulator-support';
 
 const MODEL = 'rtu/simulated-energy-meter';
 let cfgCount = 0;
@@ -77,15 +77,7 @@ function cached(device: string, address: number, quantity: number): number[] {
   return Array.from(r);
 }
 
-before(async () => {
-  await new Promise<void>((resolve) => helper.startServer(resolve));
-});
-afterEach(async () => {
-  await helper.unload();
-});
-after(async () => {
-  await new Promise<void>((resolve) => helper.stopServer(resolve));
-});
+useNodeRed();
 
 const NODES = [cacheNode, storeNode, gatewayNode, simulatorNode];
 

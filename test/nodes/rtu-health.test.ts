@@ -12,7 +12,7 @@ import { health } from '../../nodes/lib/health/registry';
 import { writeNtpTime } from '../../nodes/lib/health/sntp';
 import type { HealthSnapshot } from '../../nodes/lib/health/types';
 import type { AlertPayload } from '../../nodes/lib/alert/types';
-import { collect, helper, nextMessage } from '../support/node-red';
+import { collect, helper, nextMessage, startServer, stopServer } from '../support/node-red';
 import { waitFor } from '../support/wait';
 
 interface TestNode {
@@ -34,13 +34,13 @@ function healthWithApp(RED: Parameters<typeof healthNode>[0]): void {
 before(async () => {
   userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtu-health-node-'));
   helper.settings({ userDir });
-  await new Promise<void>((resolve) => helper.startServer(resolve));
+  await startServer();
 });
 afterEach(async () => {
   await helper.unload();
 });
 after(async () => {
-  await new Promise<void>((resolve) => helper.stopServer(resolve));
+  await stopServer();
   fs.rmSync(userDir, { recursive: true, force: true });
 });
 

@@ -5,16 +5,16 @@ import pollerNode from '../../nodes/rtu-modbus-poller/rtu-modbus-poller';
 import { fleet } from '../../nodes/lib/fleet';
 import { startSimulator, RunningSimulator } from '../../nodes/lib/simulator/start';
 import type { ReadingMessage } from '../../nodes/lib/reading';
-import { collect, helper, nextMessage, statusWhere } from '../support/node-red';
+import { collect, helper, nextMessage, startServer, statusWhere, stopServer } from '../support/node-red';
 
 let sim: RunningSimulator;
 
 before(async () => {
   sim = await startSimulator({ units: [1, 2, 3], deadUnitIds: [9] });
-  await new Promise<void>((resolve) => helper.startServer(resolve));
+  await startServer();
 });
 after(async () => {
-  await new Promise<void>((resolve) => helper.stopServer(resolve));
+  await stopServer();
   await sim.close();
 });
 afterEach(async () => {

@@ -4,26 +4,17 @@ import assert from 'node:assert/strict';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import helper from 'node-red-node-test-helper';
 import brokerNode from '../../nodes/rtu-mqtt-broker/rtu-mqtt-broker';
 import mqttOutNode from '../../nodes/rtu-mqtt-out/rtu-mqtt-out';
 import { testMode } from '../../nodes/lib/test-mode';
 import { listQueues } from '../../nodes/lib/queue/registry';
 import { reading, startBroker, TestBroker, waitFor } from '../integration/mqtt-fixture';
+import { collect, coreNode, helper, startServer, statuses, stopServer } from '../support/node-red';
 
-const runtime = process.env.RTU_NODE_RED === '4' ? 'node-red-4' : 'node-red';
-helper.init(require.resolve(runtime));
-const catchNode = require(require.resolve('@node-red/nodes/core/common/25-catch.js', { paths: [path.dirname(require.resolve(runtime))] }));
-
-interface Status {
-  fill?: string;
-  shape?: string;
-  text?: string;
-}
+const catchNode = coreNode('common/25-catch.js');
 
 interface TestNode {
   receive(msg: unknown): void;
-  on(event: string, cb: (arg: unknown) => void): void;
 }
 
 const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtu-mqtt-node-'));
@@ -45,21 +36,9 @@ function flow(out: Record<string, unknown> = {}, brokerConfig: Record<string, un
   ];
 }
 
-function collect(id: string): Array<Record<string, unknown>> {
-  const got: Array<Record<string, unknown>> = [];
-  (helper.getNode(id) as TestNode).on('input', (m) => got.push(m as Record<string, unknown>));
-  return got;
-}
-
-function statuses(id: string): Status[] {
-  const seen: Status[] = [];
-  (helper.getNode(id) as TestNode).on('call:status', (call) => seen.push((call as { args: [Status] }).args[0]));
-  return seen;
-}
-
 before(async () => {
   helper.settings({ userDir });
-  await new Promise<void>((resolve) => helper.startServer(resolve));
+  await startServer();
   broker = await startBroker({ credentials: { username: 'rtu', password: 'pw' } });
 });
 afterEach(async () => {
@@ -70,7 +49,7 @@ afterEach(async () => {
 });
 after(async () => {
   await broker.stop();
-  await new Promise<void>((resolve) => helper.stopServer(resolve));
+  await stopServer();
   fs.rmSync(userDir, { recursive: true, force: true });
 });
 

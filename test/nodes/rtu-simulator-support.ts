@@ -1,29 +1,18 @@
-/** Shared by the simulator, cache and gateway node tests: the runtime, waiting helpers, locale checks. */
+/** Shared by the simulator, cache and gateway node tests: waiting helpers, locale checks, example flows. */
 import assert from 'node:assert/strict';
 import fs from 'fs';
-import net from 'net';
 import path from 'path';
-import helper from 'node-red-node-test-helper';
+import { helper, NodeStatusLike } from '../support/node-red';
 
-export const runtime = process.env.RTU_NODE_RED === '4' ? 'node-red-4' : 'node-red';
-helper.init(require.resolve(runtime));
-export { helper };
-
-/** Core nodes of the same runtime (catch, inject...), to see errors the way a flow does. */
-export function coreNode(file: string): unknown {
-  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [path.dirname(require.resolve(runtime))] }));
-}
+export { coreNode, helper, useNodeRed } from '../support/node-red';
+export { freePort } from '../support/loopback';
 
 export interface TestNode {
   receive(msg: unknown): void;
   on(event: string, cb: (arg: unknown) => void): void;
 }
 
-export interface Status {
-  fill?: string;
-  shape?: string;
-  text?: string;
-}
+export type Status = NodeStatusLike;
 
 /** Resolves with the next message a helper node receives, or rejects after `ms`. */
 export function next<T = Record<string, unknown>>(id: string, ms = 3000): Promise<T> {
@@ -75,17 +64,6 @@ export async function until<T>(get: () => T | undefined, ms = 3000, what = 'cond
   }
 }
 
-/** A port that was free a moment ago (for configs that need the port before deploy). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function keys(obj: unknown, prefix = ''): string[] {
   if (!obj || typeof obj !== 'object') return [prefix];

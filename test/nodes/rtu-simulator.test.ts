@@ -1,11 +1,11 @@
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import ModbusRTU from 'modbus-serial';
 import simulatorNode from '../../nodes/rtu-simulator/rtu-simulator';
 import { decodePoint } from '../../nodes/lib/modbus/codec';
 import { sharedRegistry } from '../../nodes/lib/registry';
 import type { RunningSimulator } from '../../nodes/lib/simulator/start';
-import { checkLocales, coreNode, exampleFlow, freePort, helper, next, statusUntil, TestNode, until } from './rtu-simulator-support';
+import { checkLocales, coreNode, exampleFlow, freePort, helper, next, statusUntil, TestNode, until, useNodeRed } from './rtu-simulator-support';
 
 const catchNode = coreNode('common/25-catch.js');
 
@@ -37,15 +37,7 @@ async function withClient<T>(port: number, fn: (c: ModbusRTU) => Promise<T>): Pr
   }
 }
 
-before(async () => {
-  await new Promise<void>((resolve) => helper.startServer(resolve));
-});
-afterEach(async () => {
-  await helper.unload();
-});
-after(async () => {
-  await new Promise<void>((resolve) => helper.stopServer(resolve));
-});
+useNodeRed();
 
 test('serves registry models at their unit ids with plausible values', async () => {
   await helper.load([simulatorNode], flow({}));

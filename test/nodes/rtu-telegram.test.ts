@@ -7,11 +7,11 @@ import vm from 'vm';
 import telegramNode from '../../nodes/rtu-telegram/rtu-telegram';
 import alertNode from '../../nodes/rtu-alert/rtu-alert';
 import { testMode } from '../../nodes/lib/test-mode';
-import { helper, nextMessage, runtimeName, statusWhere } from '../support/node-red';
+import { coreNode, helper, nextMessage, startServer, statusWhere, stopServer } from '../support/node-red';
 import { waitFor } from '../support/wait';
 import { TelegramReceiver } from '../integration/notify-receivers';
 
-const catchNode = require(require.resolve('@node-red/nodes/core/common/25-catch.js', { paths: [path.dirname(require.resolve(runtimeName))] }));
+const catchNode = coreNode('common/25-catch.js');
 
 interface TestNode {
   receive(msg: unknown): void;
@@ -31,7 +31,7 @@ before(async () => {
   receiver.chats.add(CHAT);
   receiver.chats.add(TEST_CHAT);
   receiver.minGapMs = 0;
-  await new Promise<void>((resolve) => helper.startServer(resolve));
+  await startServer();
 });
 afterEach(async () => {
   testMode.set(false, 'test');
@@ -40,7 +40,7 @@ afterEach(async () => {
   receiver.revoked.clear();
 });
 after(async () => {
-  await new Promise<void>((resolve) => helper.stopServer(resolve));
+  await stopServer();
   await receiver.stop();
   fs.rmSync(userDir, { recursive: true, force: true });
 });

@@ -1,9 +1,46 @@
 /** The Node-RED runtime under test (5 by default, 4 with RTU_NODE_RED=4) and small waiting helpers. */
+import { after, afterEach, before } from 'node:test';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
 import helper from 'node-red-node-test-helper';
 
 export const runtimeName = process.env.RTU_NODE_RED === '4' ? 'node-red-4' : 'node-red';
 helper.init(require.resolve(runtimeName));
 export { helper };
+
+/** Core nodes of the same runtime (catch, inject...), to see errors the way a flow does. */
+export function coreNode(file: string): unknown {
+  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [path.dirname(require.resolve(runtimeName))] }));
+}
+
+export function startServer(): Promise<void> {
+  return new Promise<void>((resolve) => helper.startServer(resolve));
+}
+
+export function stopServer(): Promise<void> {
+  return new Promise<void>((resolve) => helper.stopServer(resolve));
+}
+
+/**
+ * For a test file that needs nothing else around its tests: one server for the file, a fresh
+ * flow for each test; with `userDirPrefix`, a temporary user dir for the runtime, removed at the end.
+ */
+export function useNodeRed(userDirPrefix?: string): void {
+  let userDir = '';
+  before(async () => {
+    if (userDirPrefix) {
+      userDir = fs.mkdtempSync(path.join(os.tmpdir(), userDirPrefix));
+      helper.settings({ userDir });
+    }
+    await startServer();
+  });
+  afterEach(() => helper.unload());
+  after(async () => {
+    await stopServer();
+    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+  });
+}
 
 export interface NodeStatusLike {
   fill?: string;
@@ -39,6 +76,14 @@ export function collect<T = Record<string, unknown>>(id: string): T[] {
   const out: T[] = [];
   (helper.getNode(id) as EventNode).on('input', (msg) => out.push(msg as T));
   return out;
+}
+
+/** Records every status node `id` sets from now on. */
+export function statuses(id: string): NodeStatusLike[] {
+  const seen: NodeStatusLike[] = [];
+  // The test helper spies on node methods and emits `call:<method>` with the call's arguments.
+  (helper.getNode(id) as EventNode).on('call:status', (call) => seen.push((call as { args: [NodeStatusLike] }).args[0]));
+  return seen;
 }
 
 /** Resolves with the first status of node `id` that `accept` takes (statuses set before the call are missed). */

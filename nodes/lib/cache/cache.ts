@@ -21,8 +21,8 @@ export interface CacheOptions {
   ttlMs?: number;
 }
 
-/** What the cache knows about one device, as handed out (copies, safe to keep). */
-export interface DeviceSnapshot {
+/** What the cache keeps of a device's latest reading. */
+interface DeviceRecord {
   device: string;
   line?: string;
   model?: string;
@@ -31,35 +31,25 @@ export interface DeviceSnapshot {
   protocol: ReadingMeta['protocol'];
   values: Record<string, PointValue>;
   units: Record<string, string>;
-  /** Quality of the last reading, or 'stale' when it is older than the TTL. */
+  /** Quality of the last reading (in a snapshot: 'stale' when it is older than the TTL). */
   quality: Quality;
   pointQuality?: Record<string, Quality>;
   /** When the last reading was taken (ms since epoch). */
   timestamp: number;
   /** When the last good values were taken; a 'bad' reading keeps the earlier values. */
   valuesTimestamp: number;
-  ageMs: number;
-  stale: boolean;
   seq: number;
   error?: string;
+}
+
+/** What the cache knows about one device, as handed out (copies, safe to keep). */
+export interface DeviceSnapshot extends DeviceRecord {
+  ageMs: number;
+  stale: boolean;
   registers: number;
 }
 
-interface DeviceEntry {
-  device: string;
-  line?: string;
-  model?: string;
-  profile?: string;
-  unitId?: number;
-  protocol: ReadingMeta['protocol'];
-  values: Record<string, PointValue>;
-  units: Record<string, string>;
-  quality: Quality;
-  pointQuality?: Record<string, Quality>;
-  timestamp: number;
-  valuesTimestamp: number;
-  seq: number;
-  error?: string;
+interface DeviceEntry extends DeviceRecord {
   tables: Partial<Record<RegisterType, RegisterTable>>;
 }
 

@@ -285,7 +285,8 @@ export function decodePoint(point: PointDef, words: ArrayLike<number>, offset: n
   return point.offset ? scaled + point.offset : scaled;
 }
 
-const INT_RANGE: Partial<Record<DataType, [number, number]>> = {
+/** The values an integer type's registers can hold. */
+export const INT_RANGE: Partial<Record<DataType, [number, number]>> = {
   int16: [-0x8000, 0x7fff],
   uint16: [0, 0xffff],
   int32: [-0x80000000, 0x7fffffff],

@@ -9,7 +9,7 @@
  * X-RateLimit-Reset-After says to wait before the next request. A deleted or
  * revoked webhook answers 404 (Unknown Webhook) or 401 (Invalid Webhook Token).
  */
-import { DEFAULT_TEMPLATE, FormatOptions, formatBatch, heading, headingRoom, Markup } from './format';
+import { FormatOptions, formatBatch, heading, headingRoom, Markup, serviceFormat } from './format';
 import { headerSeconds, JsonPoster, parseJson, redact } from './http';
 import type { ChatService, Delivery, OutboxEntry, OutgoingMessage, Target } from './types';
 import type { Severity } from '../alert/types';
@@ -84,14 +84,7 @@ export class DiscordService implements ChatService {
     this.minIntervalMs = config.minIntervalMs ?? 500;
     this.poster = new JsonPoster(config.timeoutMs);
     const style = config.style ?? 'embed';
-    this.format = {
-      maxChars: style === 'embed' ? DISCORD_DESCRIPTION_MAX - 96 : DISCORD_CONTENT_MAX,
-      markup: discordMarkup,
-      template: config.template || DEFAULT_TEMPLATE,
-      detailedUpTo: config.detailedUpTo ?? 8,
-      timeZone: config.timeZone,
-      title: config.title,
-    };
+    this.format = serviceFormat(style === 'embed' ? DISCORD_DESCRIPTION_MAX - 96 : DISCORD_CONTENT_MAX, discordMarkup, config);
   }
 
   compose(entries: OutboxEntry[], test: boolean): OutgoingMessage[] {

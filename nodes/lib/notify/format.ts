@@ -35,6 +35,21 @@ export interface FormatOptions {
 
 export const DEFAULT_TEMPLATE = '{icon} {STATE} {severity} · {text} · {time}';
 
+/** The user's message settings as a chat service takes them; empty ones fall back to the defaults. */
+export type UserFormat = Partial<Pick<FormatOptions, 'template' | 'detailedUpTo' | 'timeZone' | 'title'>>;
+
+/** Format options of a chat service: its own length limit and markup, then the user's settings. */
+export function serviceFormat(maxChars: number, markup: Markup, user: UserFormat): FormatOptions {
+  return {
+    maxChars,
+    markup,
+    template: user.template || DEFAULT_TEMPLATE,
+    detailedUpTo: user.detailedUpTo ?? 8,
+    timeZone: user.timeZone,
+    title: user.title,
+  };
+}
+
 export interface FormattedMessage {
   /** The message text without heading. */
   body: string;

@@ -8,7 +8,7 @@
  * removed from the chat; 400 "chat not found" a wrong chat id, and
  * `parameters.migrate_to_chat_id` a group that became a supergroup.
  */
-import { DEFAULT_TEMPLATE, FormatOptions, formatBatch, heading, headingRoom, Markup } from './format';
+import { FormatOptions, formatBatch, heading, headingRoom, Markup, serviceFormat } from './format';
 import { headerSeconds, JsonPoster, parseJson, redact } from './http';
 import type { ChatService, Delivery, OutboxEntry, OutgoingMessage, Target } from './types';
 
@@ -73,14 +73,7 @@ export class TelegramService implements ChatService {
     }
     this.minIntervalMs = config.minIntervalMs ?? 1000;
     this.poster = new JsonPoster(config.timeoutMs);
-    this.format = {
-      maxChars: TELEGRAM_TEXT_MAX,
-      markup: telegramMarkup,
-      template: config.template || DEFAULT_TEMPLATE,
-      detailedUpTo: config.detailedUpTo ?? 8,
-      timeZone: config.timeZone,
-      title: config.title,
-    };
+    this.format = serviceFormat(TELEGRAM_TEXT_MAX, telegramMarkup, config);
   }
 
   compose(entries: OutboxEntry[], test: boolean): OutgoingMessage[] {

@@ -3,7 +3,7 @@
  * model), refreshed from its electrical state at most once per second and only
  * when read, so a thousand idle meters cost nothing.
  */
-import { CodecError, decodePoint, encodePointOver, registerCount } from '../modbus/codec';
+import { CodecError, decodePoint, encodePointOver, INT_RANGE, registerCount } from '../modbus/codec';
 import { ModbusException } from '../modbus/pdu';
 import type { PointValue } from '../reading';
 import { DataType, PointDef, READ_FUNCTION, RegisterRange, RegisterType } from '../modbus/types';
@@ -50,13 +50,9 @@ interface Segment {
 
 const DEFAULT_HOLE_TOLERANCE = 16;
 
+/** What a simulated value may reach in its registers: 64-bit ones stay within what a double counts exactly. */
 const RAW_RANGE: Partial<Record<DataType, [number, number]>> = {
-  int16: [-0x8000, 0x7fff],
-  uint16: [0, 0xffff],
-  int32: [-0x80000000, 0x7fffffff],
-  uint32: [0, 0xffffffff],
-  bcd16: [0, 9999],
-  bcd32: [0, 99999999],
+  ...INT_RANGE,
   uint64: [0, Number.MAX_SAFE_INTEGER],
   int64: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };

@@ -51,17 +51,8 @@ export function loadCapture(name: string): CapturedConnection[] {
   return connections;
 }
 
-/** Small deterministic PRNG (mulberry32) so fuzz runs are repeatable from their seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small deterministic PRNG (the simulator's mulberry32) so fuzz runs are repeatable from their seed. */
+export { seededRandom as prng } from '../../../nodes/lib/simulator/electrical';
 
 /** Variants of a frame: truncated at every length, and with random octets flipped. */
 export function* corruptions(frame: Buffer, rand: () => number, flips: number): Generator<Buffer> {
