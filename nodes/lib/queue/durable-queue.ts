@@ -32,6 +32,10 @@
  *   An unusable directory at open gives a memory-only queue (or an error when
  *   `memoryFallback` is false).
  *
+ * Layout: types.ts (options, entries, errors), held-records.ts (records in memory),
+ * segment-writer.ts and segment-reader.ts (the files), checkpointer.ts (the acked
+ * position), recover.ts (opening after a crash), segment.ts (the record format).
+ *
  * Fsync policy (`fsync`). Appends are batched (everything pushed while the previous write
  * was in progress goes out as one write), so a sync is paid per batch, not per record.
  * - 'never': writes reach the OS page cache; safe against kill -9 and Node-RED crashes, not
@@ -47,105 +51,30 @@
  * where a sync takes tens of milliseconds, 'always' adds that to every batch's latency.
  */
 import { EventEmitter } from 'events';
-import fs from 'fs';
 import path from 'path';
+import { Checkpointer } from './checkpointer';
 import { Deque } from './deque';
+import { Held, heldJson, HeldRecords } from './held-records';
+import { recover, RecoveryReport } from './recover';
 import { registerQueue } from './registry';
-import { recover, RecoveryReport, CHECKPOINT_FILE } from './recover';
-import { encodeRecord, parseRecords, segmentName, SegmentInfo, SEGMENT_MAGIC, HEADER_BYTES, FRAME_BYTES } from './segment';
+import { encodeRecord } from './segment';
+import { SegmentReader } from './segment-reader';
+import { SegmentWriter } from './segment-writer';
+import { describeFsError, DropEvent, MIB, QueueEntry, QueueError, QueueOptions, QueueSettings, queueSettings, QueueStats } from './types';
 
-export type FsyncPolicy = 'always' | 'interval' | 'never';
-
-export interface QueueOptions {
-  /** Bound on the segment files; the oldest segment is dropped beyond it. Default 64 MiB. */
-  maxBytes?: number;
-  /** Size at which a new segment file is started (also the drop granularity). Default 4 MiB, at most maxBytes/4. */
-  segmentBytes?: number;
-  fsync?: FsyncPolicy;
-  fsyncIntervalMs?: number;
-  /** Wait this long to gather pushes into one write; 0 = as soon as the event loop is free. */
-  writeDelayMs?: number;
-  /** Recent records kept in memory so a consumer that keeps up never reads the disk. Default 4 MiB. */
-  cacheBytes?: number;
-  /** Unwritten records held in memory while the disk fails. Default 16 MiB. */
-  maxMemoryBytes?: number;
-  /** Largest accepted item (encoded JSON). Default 1 MiB. */
-  maxRecordBytes?: number;
-  /** Delay before an ack is checkpointed (acks within it share one write). Default 100 ms. */
-  checkpointDelayMs?: number;
-  /** Names the queue in errors and the registry. */
-  owner?: string;
-  /** When the directory cannot be used, run in memory (true, default) instead of failing open(). */
-  memoryFallback?: boolean;
-}
-
-export interface QueueEntry<T> {
-  id: string;
-  seq: number;
-  enqueuedAt: number;
-  item: T;
-}
-
-export interface QueueStats {
-  depth: number;
-  inFlight: number;
-  oldestAgeMs: number;
-  drops: number;
-  pushed: number;
-  acked: number;
-  diskBytes: number;
-  memoryBytes: number;
-  diskError: string | null;
-  memoryOnly: boolean;
-  recovery: RecoveryReport | null;
-}
-
-export interface DropEvent {
-  count: number;
-  reason: 'full' | 'memory' | 'damaged';
-}
-
-/** A queue problem that names the queue, the file or directory and what went wrong. */
-export class QueueError extends Error {
-  constructor(message: string, readonly code?: string) {
-    super(message);
-    this.name = 'QueueError';
-  }
-}
-
-interface Held {
-  seq: number;
-  at: number;
-  record: Buffer;
-}
+export { describeFsError, QueueError } from './types';
+export type { DropEvent, FsyncPolicy, QueueEntry, QueueOptions, QueueStats } from './types';
 
 interface Entry<T> extends QueueEntry<T> {
   /** Its segment was dropped while it was in flight: a nack loses it. */
   dropped?: boolean;
 }
 
-const MIB = 1024 * 1024;
-const READ_CHUNK = 256 * 1024;
 const MAX_WRITE = 1 * MIB;
-
-export function describeFsError(err: unknown, what: string): QueueError {
-  const e = err as NodeJS.ErrnoException;
-  const hints: Record<string, string> = {
-    ENOSPC: 'the disk is full',
-    EDQUOT: 'the disk quota is exhausted',
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EROFS: 'the file system is read-only',
-    ENOTDIR: 'a path component is not a directory',
-    EIO: 'an I/O error from the disk',
-  };
-  const hint = (e && e.code && hints[e.code]) || (e && e.message) || String(err);
-  return new QueueError(`${what}: ${hint}${e && e.code ? ` (${e.code})` : ''}`, e?.code);
-}
 
 export class DurableQueue<T> extends EventEmitter {
   readonly dir: string;
-  private readonly opt: Required<Omit<QueueOptions, 'owner'>> & { owner: string };
+  private readonly opt: QueueSettings;
   private prefix = '';
   private closed = false;
   private memoryOnly = false;
@@ -157,10 +86,7 @@ export class DurableQueue<T> extends EventEmitter {
   private pushedCount = 0;
   private ackedCount = 0;
 
-  /** Newest records, sorted by seq: written ones first (a cache), then not-yet-written ones. */
-  private readonly mem = new Deque<Held>();
-  private memBytes = 0;
-  private memWrittenBytes = 0;
+  private readonly mem: HeldRecords;
   /** Every mem record with a smaller seq has been written (or dropped). */
   private writeCursor = 1;
 
@@ -170,13 +96,10 @@ export class DurableQueue<T> extends EventEmitter {
   private retry: Entry<T>[] = [];
   private readonly inflight = new Map<number, Entry<T>>();
 
-  private segments: SegmentInfo[] = [];
-  private diskBytes = 0;
-  private active?: { seg: SegmentInfo; fd: fs.promises.FileHandle };
-  private rollBeforeNextWrite = false;
-  private readSeg?: SegmentInfo;
-  private readFd?: fs.promises.FileHandle;
-  private readOffset = 0;
+  private readonly writer: SegmentWriter;
+  private readonly reader: SegmentReader;
+  private readonly checkpoints: Checkpointer;
+  /** Bumped when a segment is dropped, so a read of it that was under way is ignored. */
   private readEpoch = 0;
 
   private writing?: Promise<void>;
@@ -185,36 +108,32 @@ export class DurableQueue<T> extends EventEmitter {
   private writeTimer?: { cancel(): void };
   private retryTimer?: NodeJS.Timeout;
   private retryDelayMs = 0;
-  private fsyncTimer?: NodeJS.Timeout;
-  private dirty = false;
   private diskError: QueueError | null = null;
   private flushWaiters: Array<{ seq: number; resolve: () => void; reject: (e: Error) => void }> = [];
   private itemWaiters: Array<() => void> = [];
 
-  private checkpointTimer?: NodeJS.Timeout;
-  private checkpointing?: Promise<void>;
-  private checkpointAgain = false;
-  private lastCheckpoint = { ackedThrough: 0, drops: 0 };
   private takeChain: Promise<unknown> = Promise.resolve();
   private unregister: () => void = () => undefined;
 
   private constructor(dir: string, options: QueueOptions) {
     super();
     this.dir = path.resolve(dir);
-    const maxBytes = options.maxBytes ?? 64 * MIB;
-    this.opt = {
-      maxBytes,
-      segmentBytes: Math.max(4096, Math.min(options.segmentBytes ?? 4 * MIB, Math.floor(maxBytes / 4))),
-      fsync: options.fsync ?? 'interval',
-      fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
-      writeDelayMs: options.writeDelayMs ?? 0,
-      cacheBytes: options.cacheBytes ?? 4 * MIB,
-      maxMemoryBytes: options.maxMemoryBytes ?? 16 * MIB,
-      maxRecordBytes: options.maxRecordBytes ?? MIB,
-      checkpointDelayMs: options.checkpointDelayMs ?? 100,
-      owner: options.owner ?? path.basename(this.dir),
-      memoryFallback: options.memoryFallback ?? true,
-    };
+    this.opt = queueSettings(this.dir, options);
+    this.mem = new HeldRecords(this.opt.cacheBytes);
+    this.writer = new SegmentWriter(this.dir, this.opt, (err) => this.emit('disk-error', err));
+    this.reader = new SegmentReader(this.opt.maxRecordBytes);
+    this.checkpoints = new Checkpointer(
+      this.dir,
+      { owner: this.opt.owner, delayMs: this.opt.checkpointDelayMs, sync: this.opt.fsync !== 'never' },
+      {
+        current: () => ({ ackedThrough: this.ackedThrough(), drops: this.dropCount }),
+        written: (ackedThrough) => {
+          this.emit('checkpoint', ackedThrough);
+          this.writer.deleteDelivered(ackedThrough, (seg) => this.reader.forget(seg));
+        },
+        failed: (err) => this.emit('disk-error', err),
+      },
+    );
   }
 
   /** Opens (creating or recovering) the queue in `dir`. */
@@ -229,34 +148,24 @@ export class DurableQueue<T> extends EventEmitter {
       const state = await recover(this.dir, this.opt.maxRecordBytes, this.opt.fsync !== 'never');
       this.prefix = state.prefix;
       this.recovery = state.report;
-      this.segments = state.segments;
-      this.diskBytes = state.segments.reduce((n, s) => n + s.bytes, 0);
       this.nextSeq = state.nextSeq;
       this.writeCursor = state.nextSeq;
       this.cursor = state.checkpoint.ackedThrough + 1;
       this.depthCount = state.report.pending;
       this.dropCount = state.checkpoint.drops;
-      this.lastCheckpoint = { ackedThrough: state.checkpoint.ackedThrough, drops: state.checkpoint.drops };
-      await this.reopenLastSegment();
+      this.checkpoints.resume(state.checkpoint);
+      await this.writer.resume(state.segments);
     } catch (err) {
       const error = describeFsError(err, `queue ${this.opt.owner}: cannot use directory ${this.dir}`);
       if (!this.opt.memoryFallback) throw error;
       this.memoryOnly = true;
+      this.mem.memoryOnly = true;
       this.diskError = error;
       this.prefix = `m${Date.now().toString(16).slice(-7)}`;
     }
-    if (!this.memoryOnly && this.opt.fsync === 'interval') {
-      this.fsyncTimer = setInterval(() => void this.syncIfDirty(), this.opt.fsyncIntervalMs);
-      this.fsyncTimer.unref();
-    }
+    if (!this.memoryOnly && this.opt.fsync === 'interval') this.writer.startSyncTimer(this.opt.fsyncIntervalMs);
     this.enforceDiskBound();
     this.unregister = registerQueue({ owner: this.opt.owner, dir: this.dir, stats: () => this.stats() });
-  }
-
-  private async reopenLastSegment(): Promise<void> {
-    const last = this.segments[this.segments.length - 1];
-    if (!last || last.bytes >= this.opt.segmentBytes) return;
-    this.active = { seg: last, fd: await fs.promises.open(last.file, 'r+') };
   }
 
   // ---- producer side ------------------------------------------------------------------
@@ -271,9 +180,7 @@ export class DurableQueue<T> extends EventEmitter {
     }
     const seq = this.nextSeq++;
     const at = Date.now();
-    const record = encodeRecord(seq, at, json);
-    this.mem.push({ seq, at, record });
-    this.memBytes += record.length;
+    this.mem.add({ seq, at, record: encodeRecord(seq, at, json) });
     this.depthCount++;
     this.pushedCount++;
     this.enforceMemoryBound();
@@ -316,10 +223,10 @@ export class DurableQueue<T> extends EventEmitter {
         await this.readAhead();
         continue;
       }
-      const start = this.mem.lowerBound(this.cursor, (h) => h.seq);
+      const start = this.mem.indexOf(this.cursor);
       for (let i = start; i < this.mem.length && out.length < max; i++) {
         const held = this.mem.at(i);
-        out.push(this.entryOf(held.seq, held.at, held.record.subarray(FRAME_BYTES + 16)));
+        out.push(this.entryOf(held.seq, held.at, heldJson(held)));
         this.cursor = held.seq + 1;
       }
       break;
@@ -408,10 +315,10 @@ export class DurableQueue<T> extends EventEmitter {
     const a = this.ahead.first();
     if (a) oldest = Math.min(oldest, a.enqueuedAt);
     if (this.cursor >= this.memFirstSeq()) {
-      const i = this.mem.lowerBound(this.cursor, (h) => h.seq);
+      const i = this.mem.indexOf(this.cursor);
       if (i < this.mem.length) oldest = Math.min(oldest, this.mem.at(i).at);
     } else {
-      const seg = this.segments.find((s) => s.lastSeq >= this.cursor && s.count > 0);
+      const seg = this.writer.holding(this.cursor);
       if (seg) oldest = Math.min(oldest, seg.firstAt);
     }
     return oldest === Infinity ? 0 : Math.max(0, now - oldest);
@@ -425,8 +332,8 @@ export class DurableQueue<T> extends EventEmitter {
       drops: this.dropCount,
       pushed: this.pushedCount,
       acked: this.ackedCount,
-      diskBytes: this.diskBytes,
-      memoryBytes: this.memBytes - this.memWrittenBytes,
+      diskBytes: this.writer.diskBytes,
+      memoryBytes: this.mem.unwrittenBytes,
       diskError: this.diskError ? this.diskError.message : null,
       memoryOnly: this.memoryOnly,
       recovery: this.recovery,
@@ -437,18 +344,20 @@ export class DurableQueue<T> extends EventEmitter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const t of [this.retryTimer, this.fsyncTimer, this.checkpointTimer]) if (t) clearTimeout(t);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.writer.stopSyncTimer();
+    this.checkpoints.stop();
     this.writeTimer?.cancel();
     this.writeTimer = undefined;
     this.wakeItemWaiters();
     if (!this.memoryOnly) {
       await this.writing;
       if (this.writeCursor < this.nextSeq) await this.writeBatch(Infinity);
-      await this.syncIfDirty();
-      await this.checkpointing;
-      await this.writeCheckpoint();
-      await this.active?.fd.close().catch(() => undefined);
-      await this.readFd?.close().catch(() => undefined);
+      await this.writer.sync();
+      await this.checkpoints.idle();
+      await this.checkpoints.write();
+      await this.writer.close();
+      await this.reader.release();
     }
     for (const w of this.flushWaiters) w.reject(new QueueError(`queue ${this.opt.owner} closed before its data was written`));
     this.flushWaiters = [];
@@ -472,8 +381,7 @@ export class DurableQueue<T> extends EventEmitter {
   }
 
   private memFirstSeq(): number {
-    const first = this.mem.first();
-    return first ? first.seq : this.nextSeq;
+    return this.mem.firstSeq(this.nextSeq);
   }
 
   private wakeItemWaiters(): void {
@@ -485,40 +393,15 @@ export class DurableQueue<T> extends EventEmitter {
 
   // ---- memory -------------------------------------------------------------------------
 
-  /** Drops records from memory once they are written and handed out, or when the cache is over its size. */
   private evictMem(): void {
-    for (let h = this.mem.first(); h; h = this.mem.first()) {
-      if (this.memoryOnly) {
-        // Nothing is ever written: a record handed out lives on in its entry (in flight or retry).
-        if (h.seq >= this.cursor) break;
-      } else if (h.seq >= this.writeCursor || (h.seq >= this.cursor && this.memWrittenBytes <= this.opt.cacheBytes)) {
-        break;
-      }
-      this.mem.shift();
-      this.memBytes -= h.record.length;
-      if (!this.memoryOnly) this.memWrittenBytes -= h.record.length;
-    }
+    this.mem.evict(this.cursor, this.writeCursor);
   }
 
   /** While the disk fails, unwritten records pile up in memory: beyond the limit the oldest go. */
   private enforceMemoryBound(): void {
     if (!this.memoryOnly && !this.diskError) return;
     const limit = this.memoryOnly ? Math.min(this.opt.maxMemoryBytes, this.opt.maxBytes) : this.opt.maxMemoryBytes;
-    if (this.memBytes - this.memWrittenBytes <= limit) return;
-    this.evictMem();
-    let dropped = 0;
-    while (this.memBytes - this.memWrittenBytes > limit) {
-      const h = this.mem.first();
-      if (!h || h.seq <= this.writingUpTo) break;
-      this.mem.shift();
-      this.memBytes -= h.record.length;
-      if (!this.memoryOnly && h.seq < this.writeCursor) {
-        this.memWrittenBytes -= h.record.length;
-        continue;
-      }
-      // Not handed out yet: it is lost. (Handed-out records live on in their entries.)
-      if (h.seq >= this.cursor) dropped++;
-    }
+    const dropped = this.mem.trim(limit, this.cursor, this.writeCursor, this.writingUpTo);
     if (dropped) this.countDrops(dropped, 'memory');
   }
 
@@ -560,7 +443,7 @@ export class DurableQueue<T> extends EventEmitter {
   }
 
   private async writeNow(maxBytes: number): Promise<void> {
-    const start = this.mem.lowerBound(this.writeCursor, (h) => h.seq);
+    const start = this.mem.indexOf(this.writeCursor);
     const batch: Held[] = [];
     let bytes = 0;
     const limit = Math.min(maxBytes, this.opt.segmentBytes);
@@ -572,20 +455,13 @@ export class DurableQueue<T> extends EventEmitter {
     if (!batch.length) return;
     this.writingUpTo = batch[batch.length - 1].seq;
     try {
-      const active = await this.activeSegment(batch[0].seq, bytes);
+      await this.writer.prepare(batch[0].seq, bytes);
       this.enforceDiskBound(bytes);
-      const buf = batch.length === 1 ? batch[0].record : Buffer.concat(batch.map((h) => h.record), bytes);
-      await writeFully(active.fd, buf, active.seg.bytes);
-      const seg = active.seg;
-      if (seg.count === 0) seg.firstAt = batch[0].at;
-      seg.bytes += bytes;
-      seg.count += batch.length;
-      seg.lastSeq = batch[batch.length - 1].seq;
-      this.diskBytes += bytes;
-      this.dirty = true;
-      this.memWrittenBytes += bytes;
-      this.writeCursor = Math.max(this.writeCursor, seg.lastSeq + 1);
-      if (this.opt.fsync === 'always') await this.syncIfDirty();
+      await this.writer.append(batch, bytes);
+      const after = this.writer.commit(batch, bytes);
+      this.mem.markWritten(bytes);
+      this.writeCursor = Math.max(this.writeCursor, after);
+      if (this.opt.fsync === 'always') await this.writer.sync();
       this.retryDelayMs = 0;
       if (this.diskError) {
         this.diskError = null;
@@ -600,10 +476,7 @@ export class DurableQueue<T> extends EventEmitter {
   }
 
   private async onWriteError(err: unknown): Promise<void> {
-    const file = this.active?.seg.file ?? this.dir;
-    // Cut off a partly written batch so the segment ends on a whole record; start a fresh segment next time.
-    if (this.active) await this.active.fd.truncate(this.active.seg.bytes).catch(() => undefined);
-    this.rollBeforeNextWrite = true;
+    const file = await this.writer.abandonBatch();
     const error = err instanceof QueueError ? err : describeFsError(err, `queue ${this.opt.owner}: cannot write ${file}`);
     const first = !this.diskError || this.diskError.message !== error.message;
     this.diskError = error;
@@ -620,54 +493,11 @@ export class DurableQueue<T> extends EventEmitter {
     this.retryTimer.unref();
   }
 
-  private async activeSegment(firstSeq: number, bytes: number): Promise<{ seg: SegmentInfo; fd: fs.promises.FileHandle }> {
-    const current = this.active;
-    const reuse = current && current.seg.count === 0 && current.seg.bytes === HEADER_BYTES;
-    if (current && (reuse || (!this.rollBeforeNextWrite && current.seg.bytes + bytes <= this.opt.segmentBytes))) {
-      this.rollBeforeNextWrite = false;
-      return current;
-    }
-    if (current) {
-      this.active = undefined;
-      if (this.dirty && this.opt.fsync !== 'never') await current.fd.datasync().catch(() => undefined);
-      this.dirty = false;
-      await current.fd.close().catch(() => undefined);
-    }
-    const file = path.join(this.dir, segmentName(firstSeq));
-    let fd: fs.promises.FileHandle | undefined;
-    try {
-      fd = await fs.promises.open(file, 'w+');
-      await writeFully(fd, SEGMENT_MAGIC, 0);
-      if (this.opt.fsync !== 'never') await syncDir(this.dir);
-    } catch (err) {
-      await fd?.close().catch(() => undefined);
-      await fs.promises.rm(file, { force: true }).catch(() => undefined);
-      throw describeFsError(err, `queue ${this.opt.owner}: cannot write ${file}`);
-    }
-    const seg: SegmentInfo = { file, firstSeq, lastSeq: firstSeq - 1, count: 0, bytes: HEADER_BYTES, firstAt: 0 };
-    this.segments.push(seg);
-    this.diskBytes += HEADER_BYTES;
-    this.active = { seg, fd };
-    this.rollBeforeNextWrite = false;
-    return this.active;
-  }
-
-  private async syncIfDirty(): Promise<void> {
-    if (!this.dirty || !this.active) return;
-    this.dirty = false;
-    try {
-      await this.active.fd.datasync();
-    } catch (err) {
-      this.dirty = true;
-      this.emit('disk-error', describeFsError(err, `queue ${this.opt.owner}: cannot sync ${this.active.seg.file}`));
-    }
-  }
-
   private async settleFlushWaiters(): Promise<void> {
     const done = this.flushWaiters.filter((w) => w.seq < this.writeCursor);
     if (!done.length) return;
     this.flushWaiters = this.flushWaiters.filter((w) => w.seq >= this.writeCursor);
-    await this.syncIfDirty();
+    await this.writer.sync();
     for (const w of done) w.resolve();
   }
 
@@ -675,14 +505,11 @@ export class DurableQueue<T> extends EventEmitter {
 
   /** Drops the oldest segments until `incoming` more bytes fit under the bound. */
   private enforceDiskBound(incoming = 0): void {
-    while (this.diskBytes + incoming > this.opt.maxBytes && this.segments.length > 1 && this.segments[0] !== this.active?.seg) {
-      this.dropOldestSegment();
-    }
+    while (this.writer.overBound(this.opt.maxBytes, incoming)) this.dropOldestSegment();
   }
 
   private dropOldestSegment(): void {
-    const seg = this.segments.shift() as SegmentInfo;
-    this.diskBytes -= seg.bytes;
+    const seg = this.writer.shiftOldest();
     let lost = 0;
     if (this.cursor <= seg.lastSeq) {
       lost += this.cursor <= seg.firstSeq ? seg.count : Math.min(seg.count, seg.lastSeq - this.cursor + 1);
@@ -696,24 +523,17 @@ export class DurableQueue<T> extends EventEmitter {
     lost += this.retry.length - keep.length;
     this.retry = keep;
     for (const e of this.inflight.values()) if (e.seq <= seg.lastSeq) e.dropped = true;
-    if (this.readSeg === seg) this.closeReader();
+    this.reader.forget(seg);
     this.readEpoch++;
-    fs.promises.rm(seg.file, { force: true }).catch(() => undefined);
+    this.writer.remove(seg);
     if (lost) this.countDrops(lost, 'full');
   }
 
   // ---- reading back -------------------------------------------------------------------
 
-  private closeReader(): void {
-    const fd = this.readFd;
-    this.readFd = undefined;
-    this.readSeg = undefined;
-    if (fd) fd.close().catch(() => undefined);
-  }
-
   /** Reads the next records at the cursor from disk into `ahead`. */
   private async readAhead(): Promise<void> {
-    const seg = this.segments.find((s) => s.lastSeq >= this.cursor && s.count > 0);
+    const seg = this.writer.holding(this.cursor);
     if (!seg) {
       // The records in between never reached the disk (dropped from memory): skip the gap.
       this.cursor = this.memFirstSeq();
@@ -721,13 +541,9 @@ export class DurableQueue<T> extends EventEmitter {
     }
     const epoch = this.readEpoch;
     try {
-      if (this.readSeg !== seg || !this.readFd) {
-        this.closeReader();
-        this.readFd = await fs.promises.open(seg.file, 'r');
-        this.readSeg = seg;
-        this.readOffset = HEADER_BYTES;
-      }
-      const records = await this.readChunk(this.readFd, seg);
+      const records = await this.reader.next(seg, () => {
+        if (seg.lastSeq >= this.cursor) this.cursor = seg.lastSeq + 1;
+      });
       if (epoch !== this.readEpoch) return;
       for (const r of records) {
         if (r.seq < this.cursor) continue;
@@ -738,50 +554,18 @@ export class DurableQueue<T> extends EventEmitter {
       if (epoch !== this.readEpoch) return;
       // An unreadable segment cannot be delivered: count it and move on rather than stall the queue.
       const lost = Math.min(seg.count, seg.lastSeq - this.cursor + 1);
-      this.closeReader();
+      this.reader.close();
       this.cursor = seg.lastSeq + 1;
       this.emit('disk-error', describeFsError(err, `queue ${this.opt.owner}: cannot read ${seg.file}`));
       if (lost > 0) this.countDrops(lost, 'damaged');
     }
   }
 
-  private async readChunk(fd: fs.promises.FileHandle, seg: SegmentInfo): Promise<Array<{ seq: number; enqueuedAt: number; json: Buffer }>> {
-    let want = Math.min(READ_CHUNK, seg.bytes - this.readOffset);
-    if (want <= 0) {
-      this.readOffset = seg.bytes;
-      if (seg.lastSeq >= this.cursor) this.cursor = seg.lastSeq + 1;
-      return [];
-    }
-    for (;;) {
-      const buf = Buffer.allocUnsafe(want);
-      const { bytesRead } = await fd.read(buf, 0, want, this.readOffset);
-      if (bytesRead < want) throw new QueueError(`segment ends at byte ${this.readOffset + bytesRead}, expected ${this.readOffset + want}`);
-      const parsed = parseRecords(buf.subarray(0, bytesRead), 0, this.opt.maxRecordBytes);
-      if (parsed.stop === 'corrupt') {
-        throw new QueueError(`${parsed.reason} at byte ${this.readOffset + parsed.end}`);
-      }
-      if (!parsed.records.length && parsed.stop === 'partial') {
-        // One record larger than the chunk: read exactly that record.
-        const length = bytesRead >= 4 ? buf.readUInt32LE(0) : 0;
-        const need = FRAME_BYTES + length;
-        if (need <= want || this.readOffset + need > seg.bytes) throw new QueueError(`record cut short at byte ${this.readOffset}`);
-        want = need;
-        continue;
-      }
-      this.readOffset += parsed.end;
-      return parsed.records;
-    }
-  }
-
   // ---- checkpoint ---------------------------------------------------------------------
 
   private scheduleCheckpoint(): void {
-    if (this.memoryOnly || this.checkpointTimer || this.closed) return;
-    this.checkpointTimer = setTimeout(() => {
-      this.checkpointTimer = undefined;
-      void this.writeCheckpoint();
-    }, this.opt.checkpointDelayMs);
-    this.checkpointTimer.unref();
+    if (this.memoryOnly || this.closed) return;
+    this.checkpoints.schedule();
   }
 
   /** Everything below the lowest entry still owed to the consumer is delivered or dropped. */
@@ -793,71 +577,4 @@ export class DurableQueue<T> extends EventEmitter {
     if (a) lowest = Math.min(lowest, a.seq);
     return lowest - 1;
   }
-
-  private writeCheckpoint(): Promise<void> {
-    if (this.checkpointing) {
-      this.checkpointAgain = true;
-      return this.checkpointing;
-    }
-    const run = this.checkpointNow().finally(() => {
-      this.checkpointing = undefined;
-      if (this.checkpointAgain) {
-        this.checkpointAgain = false;
-        this.scheduleCheckpoint();
-      }
-    });
-    this.checkpointing = run;
-    return run;
-  }
-
-  private async checkpointNow(): Promise<void> {
-    const ackedThrough = Math.max(this.lastCheckpoint.ackedThrough, this.ackedThrough());
-    const drops = this.dropCount;
-    if (ackedThrough === this.lastCheckpoint.ackedThrough && drops === this.lastCheckpoint.drops) return;
-    const file = path.join(this.dir, CHECKPOINT_FILE);
-    const tmp = `${file}.tmp`;
-    try {
-      const fd = await fs.promises.open(tmp, 'w');
-      try {
-        await fd.writeFile(JSON.stringify({ v: 1, ackedThrough, drops }));
-        if (this.opt.fsync !== 'never') await fd.datasync();
-      } finally {
-        await fd.close();
-      }
-      await fs.promises.rename(tmp, file);
-      this.lastCheckpoint = { ackedThrough, drops };
-    } catch (err) {
-      // Not fatal: a stale checkpoint only means some delivered entries are sent again after a restart.
-      this.emit('disk-error', describeFsError(err, `queue ${this.opt.owner}: cannot write ${file}`));
-      return;
-    }
-    this.emit('checkpoint', ackedThrough);
-    this.deleteDeliveredSegments(ackedThrough);
-  }
-
-  private deleteDeliveredSegments(ackedThrough: number): void {
-    while (this.segments.length > 1 && this.segments[0].lastSeq <= ackedThrough && this.segments[0] !== this.active?.seg) {
-      const seg = this.segments.shift() as SegmentInfo;
-      this.diskBytes -= seg.bytes;
-      if (this.readSeg === seg) this.closeReader();
-      fs.promises.rm(seg.file, { force: true }).catch(() => undefined);
-    }
-  }
-}
-
-async function writeFully(fd: fs.promises.FileHandle, buf: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < buf.length) {
-    const { bytesWritten } = await fd.write(buf, done, buf.length - done, position + done);
-    if (bytesWritten <= 0) throw Object.assign(new Error('no progress writing'), { code: 'EIO' });
-    done += bytesWritten;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  // Makes a new segment's directory entry durable; not every platform can open a directory.
-  const fd = await fs.promises.open(dir, 'r').catch(() => undefined);
-  if (!fd) return;
-  await fd.sync().catch(() => undefined);
-  await fd.close().catch(() => undefined);
 }

@@ -3,7 +3,7 @@
  * reports on the RTU) can show depth, oldest age and drops without being wired to the
  * publishers and notifiers that own the queues.
  */
-import type { QueueStats } from './durable-queue';
+import type { QueueStats } from './types';
 
 export interface RegisteredQueue {
   /** Who owns it, e.g. "rtu-mqtt-out 3f2a…" or "rtu-telegram 91cc…". */
