@@ -38,126 +38,30 @@
  * ever emitted, so an unattended line cannot crash the process.
  */
 import { EventEmitter } from 'events';
-import { Backoff, BackoffOptions } from './backoff';
+import { Backoff } from './backoff';
+import { DeviceSlot, LineDevices } from './line-devices';
+import { lineSettings } from './line-settings';
 import { RateMeter } from './line-stats';
+import type { DeviceRegistration, LineCounters, LineOptions, LineState, LineStats, PollContext, PolledDevice, RequestOptions, UnitHealth } from './line-types';
 import { decodeResponse, describeRequest, FrameError, ModbusException, ModbusRequest, requestProblem } from './pdu';
-import { EdfScheduler, IndexedHeap, ScheduleEntry } from './scheduler';
-import { charTimeMs, createTransport, silentIntervalMs } from './transport-create';
-import { asError, BackoffError, CrcError, LinkError, TimeoutError, withContext } from './transport-errors';
-import type { Transport, TransportConfig, TransportKind } from './transport-types';
+import { IndexedHeap, ScheduleEntry } from './scheduler';
+import { createTransport } from './transport-create';
+import { asError, CrcError, LinkError, TimeoutError, withContext } from './transport-errors';
+import type { Transport } from './transport-types';
+import { UnitBackoffs } from './unit-backoff';
 
-export interface LineOptions {
-  /** Name used in every error and statistic. */
-  name: string;
-  transport: TransportConfig;
-  /** Wait for an answer (ms), per attempt. Default 1000. */
-  timeoutMs?: number;
-  /** Extra attempts after a timeout or a damaged answer. Default 1. */
-  retries?: number;
-  /** Silence after each answer before the next request (RS485 turnaround). Default: 3.5 characters on RTU serial, 0 otherwise. */
-  interRequestDelayMs?: number;
-  /** Requests in flight at once on a Modbus TCP line (pipelining). Default 1; always 1 on RTU. */
-  maxOutstanding?: number;
-  /** Backoff of a unit that stops answering. Default 1 s doubling to 60 s, jitter 0.2. */
-  unitBackoff?: Partial<BackoffOptions>;
-  /** Backoff between reconnect attempts. Default 0.5 s doubling to 30 s. */
-  reconnect?: Partial<BackoffOptions>;
-  /** Longest wait of a queued on-demand request while the link is down. Default 10 s. */
-  queueTimeoutMs?: number;
-  /**
-   * Over TCP, drop and reopen the connection after this many timeouts in a row
-   * with no answer of any kind in between (a half-open socket never errors by
-   * itself). Default 3 on TCP lines; 0 disables. Ignored on RTU serial lines.
-   */
-  reconnectAfterTimeouts?: number;
-  /** Source of randomness for jitter (tests pass a fixed one). */
-  random?: () => number;
-  /** Builds the transport; tests may substitute one. Default createTransport. */
-  transportFactory?: (cfg: TransportConfig) => Transport;
-}
-
-export type RequestPriority = 'demand' | 'poll';
-
-export interface RequestOptions {
-  /** 'demand' (default) goes before poll requests. */
-  priority?: RequestPriority;
-  /** Poll requests are served in deadline order (ms since epoch). */
-  deadline?: number;
-  timeoutMs?: number;
-  retries?: number;
-}
-
-/** What a device poller gives the line: the line calls `poll` whenever the device is due. */
-export interface PolledDevice {
-  readonly name: string;
-  readonly unitId: number;
-  readonly intervalMs: number;
-  /** One poll; must settle. Requests go through `ctx.request` so they carry the poll's deadline. */
-  poll(ctx: PollContext): Promise<unknown>;
-}
-
-export interface PollContext {
-  /** When this poll was due (ms since epoch). */
-  readonly release: number;
-  readonly deadline: number;
-  request(req: ModbusRequest): Promise<number[]>;
-}
-
-export interface DeviceRegistration {
-  setInterval(intervalMs: number): void;
-  remove(): void;
-}
-
-export type LineState = 'stopped' | 'connecting' | 'connected' | 'reconnecting';
-
-export interface UnitHealth {
-  line: string;
-  unitId: number;
-  backingOff: boolean;
-  /** Requests that timed out on every attempt since the unit last answered. */
-  failures: number;
-  /** When the unit will next be tried (ms since epoch), while backing off. */
-  retryAt?: number;
-  /** Current backoff step (ms, before jitter). */
-  backoffMs: number;
-}
-
-export interface LineCounters {
-  requests: number;
-  ok: number;
-  exceptions: number;
-  timeouts: number;
-  frameErrors: number;
-  crcErrors: number;
-  linkErrors: number;
-  retries: number;
-  /** Requests failed at once because their unit was backing off. */
-  backoffSkips: number;
-  reconnects: number;
-  disconnects: number;
-}
-
-export interface LineStats {
-  name: string;
-  kind: TransportKind;
-  transport: string;
-  state: LineState;
-  connected: boolean;
-  connectedSince?: number;
-  lastError?: string;
-  lastErrorAt?: number;
-  queueDepth: number;
-  inFlight: number;
-  devices: number;
-  activePolls: number;
-  requestsPerSec: number;
-  counters: LineCounters;
-  bytesIn: number;
-  bytesOut: number;
-  garbageBytes: number;
-  lateResponses: number;
-  unitsBackingOff: UnitHealth[];
-}
+export type {
+  DeviceRegistration,
+  LineCounters,
+  LineOptions,
+  LineState,
+  LineStats,
+  PollContext,
+  PolledDevice,
+  RequestOptions,
+  RequestPriority,
+  UnitHealth,
+} from './line-types';
 
 interface Job {
   unitId: number;
@@ -173,30 +77,8 @@ interface Job {
   reject: (err: Error) => void;
 }
 
-interface UnitState {
-  backoff: Backoff;
-  until: number;
-}
-
-interface DeviceSlot {
-  device: PolledDevice;
-  entry?: ScheduleEntry<DeviceSlot>;
-}
-
-const DEFAULTS = {
-  timeoutMs: 1000,
-  retries: 1,
-  maxOutstanding: 1,
-  queueTimeoutMs: 10000,
-  reconnectAfterTimeouts: 3,
-  unitBackoff: { initialMs: 1000, maxMs: 60000, factor: 2, jitter: 0.2 },
-  reconnect: { initialMs: 500, maxMs: 30000, factor: 2, jitter: 0.2 },
-};
 const DEMAND = 0;
 const POLL = 1;
-/** Phase steps of successive devices: evenly spread for any number of devices. */
-const GOLDEN_FRACTION = 0.6180339887498949;
-const MAX_PHASE_SPREAD_MS = 1000;
 /** While the link is down, a device reports a failed poll at most this often (ms). */
 const OFFLINE_POLL_SPACING_MS = 1000;
 
@@ -209,9 +91,8 @@ export class ModbusLine extends EventEmitter {
   readonly maxOutstanding: number;
   private readonly queueTimeoutMs: number;
   private readonly reconnectAfterTimeouts: number;
-  private readonly unitBackoffOptions: BackoffOptions;
-  private readonly random: () => number;
   private readonly reconnectBackoff: Backoff;
+  private readonly units: UnitBackoffs;
 
   private state: LineState = 'stopped';
   private connectedSince?: number;
@@ -224,11 +105,8 @@ export class ModbusLine extends EventEmitter {
   private inFlight = 0;
   private quietUntil = 0;
   private consecutiveTimeouts = 0;
-  private readonly units = new Map<number, UnitState>();
-  private readonly scheduler = new EdfScheduler<DeviceSlot>();
-  private readonly slotsByUnit = new Map<number, Set<DeviceSlot>>();
+  private readonly devices = new LineDevices();
   private activePolls = 0;
-  private devicesAdded = 0;
   private pumping = false;
   private pumpAgain = false;
   private wakeTimer?: NodeJS.Timeout;
@@ -260,17 +138,15 @@ export class ModbusLine extends EventEmitter {
     } catch (err) {
       throw withContext(asError(err), `line "${this.name}"`);
     }
-    this.timeoutMs = positive(options.timeoutMs ?? DEFAULTS.timeoutMs, 'timeoutMs', this.name);
-    this.retries = nonNegativeInt(options.retries ?? DEFAULTS.retries, 'retries', this.name);
-    this.maxOutstanding = this.transport.serial ? 1 : Math.max(1, nonNegativeInt(options.maxOutstanding ?? DEFAULTS.maxOutstanding, 'maxOutstanding', this.name));
-    this.interRequestDelayMs = nonNegative(options.interRequestDelayMs ?? defaultTurnaround(options.transport), 'interRequestDelayMs', this.name);
-    this.queueTimeoutMs = positive(options.queueTimeoutMs ?? DEFAULTS.queueTimeoutMs, 'queueTimeoutMs', this.name);
-    this.reconnectAfterTimeouts =
-      options.transport.kind === 'rtu' ? 0 : nonNegativeInt(options.reconnectAfterTimeouts ?? DEFAULTS.reconnectAfterTimeouts, 'reconnectAfterTimeouts', this.name);
-    this.random = options.random ?? Math.random;
-    this.unitBackoffOptions = { ...DEFAULTS.unitBackoff, ...options.unitBackoff };
-    this.reconnectBackoff = new Backoff({ ...DEFAULTS.reconnect, ...options.reconnect }, this.random);
-    new Backoff(this.unitBackoffOptions); // validates now rather than at the first dead unit
+    const settings = lineSettings(options, this.transport.serial);
+    this.timeoutMs = settings.timeoutMs;
+    this.retries = settings.retries;
+    this.maxOutstanding = settings.maxOutstanding;
+    this.interRequestDelayMs = settings.interRequestDelayMs;
+    this.queueTimeoutMs = settings.queueTimeoutMs;
+    this.reconnectAfterTimeouts = settings.reconnectAfterTimeouts;
+    this.reconnectBackoff = new Backoff(settings.reconnect, settings.random);
+    this.units = new UnitBackoffs(this.name, settings.unitBackoff, settings.random);
     this.transport.on('close', (err: Error) => this.onLinkLost(err));
   }
 
@@ -313,7 +189,7 @@ export class ModbusLine extends EventEmitter {
     if (this.state === 'reconnecting' && priority === POLL) {
       return Promise.reject(new LinkError(`${context()}: not connected (${this.lastError?.message ?? 'reconnecting'})`));
     }
-    const refusal = this.backoffRefusal(unitId, Date.now());
+    const refusal = this.units.refusal(unitId, Date.now());
     if (refusal) {
       this.counters.backoffSkips++;
       return Promise.reject(withContext(refusal, context()));
@@ -346,44 +222,17 @@ export class ModbusLine extends EventEmitter {
    * behind all the others. The first device is due at once.
    */
   addDevice(device: PolledDevice): DeviceRegistration {
-    const slot: DeviceSlot = { device };
-    const notBefore = this.units.get(device.unitId)?.until ?? 0;
-    const phase = ((this.devicesAdded++ * GOLDEN_FRACTION) % 1) * Math.min(device.intervalMs, MAX_PHASE_SPREAD_MS);
-    slot.entry = this.scheduler.add(slot, device.intervalMs, Math.max(Date.now() + Math.round(phase), notBefore));
-    let peers = this.slotsByUnit.get(device.unitId);
-    if (!peers) this.slotsByUnit.set(device.unitId, (peers = new Set()));
-    peers.add(slot);
+    const registration = this.devices.add(device, this.units.until(device.unitId));
     this.pump();
-    return {
-      setInterval: (ms) => {
-        if (slot.entry) this.scheduler.setInterval(slot.entry, ms);
-      },
-      remove: () => {
-        if (!slot.entry) return;
-        this.scheduler.remove(slot.entry);
-        slot.entry = undefined;
-        peers?.delete(slot);
-        if (peers?.size === 0) this.slotsByUnit.delete(device.unitId);
-      },
-    };
+    return registration;
   }
 
   unitHealth(unitId: number, now = Date.now()): UnitHealth {
-    const unit = this.units.get(unitId);
-    const backingOff = !!unit && unit.until > now;
-    return {
-      line: this.name,
-      unitId,
-      backingOff,
-      failures: unit?.backoff.failures ?? 0,
-      retryAt: backingOff ? unit?.until : undefined,
-      backoffMs: unit?.backoff.currentMs ?? 0,
-    };
+    return this.units.health(unitId, now);
   }
 
   stats(now = Date.now()): LineStats {
-    const unitsBackingOff: UnitHealth[] = [];
-    for (const [unitId, unit] of this.units) if (unit.until > now) unitsBackingOff.push(this.unitHealth(unitId, now));
+    const unitsBackingOff = this.units.backingOff(now);
     const t = this.transport.counters;
     return {
       name: this.name,
@@ -396,7 +245,7 @@ export class ModbusLine extends EventEmitter {
       lastErrorAt: this.lastErrorAt,
       queueDepth: this.queue.length,
       inFlight: this.inFlight,
-      devices: this.scheduler.size,
+      devices: this.devices.size,
       activePolls: this.activePolls,
       requestsPerSec: this.rate.perSecond(now),
       counters: { ...this.counters },
@@ -511,7 +360,7 @@ export class ModbusLine extends EventEmitter {
       }
       const job = this.queue.pop();
       if (!job) return;
-      const refusal = this.backoffRefusal(job.unitId, now);
+      const refusal = this.units.refusal(job.unitId, now);
       if (refusal) {
         this.counters.backoffSkips++;
         job.reject(refusal);
@@ -523,12 +372,12 @@ export class ModbusLine extends EventEmitter {
 
   private startDuePolls(now: number): void {
     while (this.activePolls < this.maxOutstanding) {
-      const entry = this.scheduler.take(now);
+      const entry = this.devices.take(now);
       if (!entry) break;
       this.runPoll(entry);
     }
     if (this.activePolls < this.maxOutstanding) {
-      const next = this.scheduler.nextRelease();
+      const next = this.devices.nextRelease();
       if (next !== undefined) this.wakeUpAt(next);
     }
   }
@@ -552,10 +401,10 @@ export class ModbusLine extends EventEmitter {
       .finally(() => {
         this.activePolls--;
         const now = Date.now();
-        let notBefore = this.units.get(device.unitId)?.until ?? 0;
+        let notBefore = this.units.until(device.unitId);
         // Offline, a poll fails without I/O: keep fast devices from spinning on failures.
         if (this.state !== 'connected') notBefore = Math.max(notBefore, now + Math.max(device.intervalMs, OFFLINE_POLL_SPACING_MS));
-        this.scheduler.complete(entry, now, notBefore);
+        this.devices.complete(entry, now, notBefore);
         this.pump();
       });
   }
@@ -642,31 +491,13 @@ export class ModbusLine extends EventEmitter {
   private unitAnswered(unitId: number): void {
     this.consecutiveTimeouts = 0;
     this.reconnectBackoff.reset();
-    const unit = this.units.get(unitId);
-    if (!unit || unit.backoff.failures === 0) return;
-    unit.backoff.reset();
-    unit.until = 0;
-    this.emit('unit-recovered', this.unitHealth(unitId));
+    if (this.units.answered(unitId)) this.emit('unit-recovered', this.unitHealth(unitId));
   }
 
   private unitSilent(unitId: number, now: number): void {
-    let unit = this.units.get(unitId);
-    if (!unit) this.units.set(unitId, (unit = { backoff: new Backoff(this.unitBackoffOptions, this.random), until: 0 }));
-    unit.until = now + unit.backoff.next();
-    for (const slot of this.slotsByUnit.get(unitId) ?? []) {
-      if (slot.entry) this.scheduler.defer(slot.entry, unit.until);
-    }
+    const until = this.units.silent(unitId, now);
+    this.devices.deferUnit(unitId, until);
     this.emit('unit-backoff', this.unitHealth(unitId, now));
-  }
-
-  private backoffRefusal(unitId: number, now: number): BackoffError | undefined {
-    const unit = this.units.get(unitId);
-    if (!unit || unit.until <= now) return undefined;
-    const waitS = ((unit.until - now) / 1000).toFixed(1);
-    return new BackoffError(
-      `unit ${unitId} is not answering (${unit.backoff.failures} timed-out request${unit.backoff.failures === 1 ? '' : 's'}); next try in ${waitS} s`,
-      unit.until,
-    );
   }
 
   // ---- housekeeping ----
@@ -697,30 +528,9 @@ export class ModbusLine extends EventEmitter {
   }
 }
 
-function defaultTurnaround(cfg: TransportConfig): number {
-  if (cfg.kind !== 'rtu' || !(cfg.baudRate > 0)) return 0;
-  const charMs = charTimeMs(cfg.baudRate, cfg.dataBits ?? 8, cfg.parity ?? 'none', cfg.stopBits ?? 1);
-  return Math.ceil(silentIntervalMs(cfg.baudRate, charMs));
-}
-
 function unitProblem(unitId: number, request: ModbusRequest, serial: boolean): string | undefined {
   const max = serial ? 247 : 255;
   if (!Number.isInteger(unitId) || unitId < 0 || unitId > max) return `unit id ${unitId} is not an integer in 0..${max}`;
   if (serial && unitId === 0 && 'quantity' in request) return 'unit 0 is the RTU broadcast address: only writes can be broadcast';
   return undefined;
-}
-
-function positive(value: number, field: string, line: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`line "${line}": ${field} ${value} must be a number > 0`);
-  return value;
-}
-
-function nonNegative(value: number, field: string, line: string): number {
-  if (!Number.isFinite(value) || value < 0) throw new Error(`line "${line}": ${field} ${value} must be a number >= 0`);
-  return value;
-}
-
-function nonNegativeInt(value: number, field: string, line: string): number {
-  if (!Number.isInteger(value) || value < 0) throw new Error(`line "${line}": ${field} ${value} must be an integer >= 0`);
-  return value;
 }
