@@ -55,7 +55,7 @@ const isUnbalance = has(/unbalance|imbalance/);
 const isTemperature = has(/temp/);
 
 /** The built-in rules, first match wins. */
-export const DEFAULT_RULES: readonly PlausibilityRule[] = [
+const DEFAULT_RULES: readonly PlausibilityRule[] = [
   { id: 'thd-voltage', what: 'voltage THD', applies: (p, u) => isThd(p) && p.includes('volt') && u === '%', min: 0, max: 100 },
   { id: 'thd', what: 'THD', applies: (p, u) => isThd(p) && u === '%', min: 0 },
   { id: 'unbalance', what: 'unbalance', applies: (p, u) => isUnbalance(p) && u === '%', min: 0, max: 100 },

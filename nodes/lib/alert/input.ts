@@ -15,7 +15,7 @@ export type AlertRequest =
   | { kind: 'list' }
   | { kind: 'invalid'; error: string };
 
-export const COMMANDS = ['ack', 'reannounce', 'rules', 'list'] as const;
+const COMMANDS = ['ack', 'reannounce', 'rules', 'list'] as const;
 
 interface Incoming {
   topic?: unknown;

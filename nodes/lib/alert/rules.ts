@@ -12,7 +12,6 @@ import {
   RULE_KINDS,
   RuleKind,
   RuleProblem,
-  RuleSpec,
   SEVERITIES,
   Severity,
 } from './types';
@@ -80,7 +79,7 @@ function ruleLabel(spec: unknown, source: string): string {
 }
 
 /** Returns undefined for a rule switched off with `enabled: false`. */
-export function validateRule(raw: unknown, source: string): Rule | undefined {
+function validateRule(raw: unknown, source: string): Rule | undefined {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new SpecError('', `a rule must be an object with at least "type", got ${JSON.stringify(raw)}`);
   }

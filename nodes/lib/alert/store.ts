@@ -14,7 +14,7 @@ interface StoreFile {
   alerts: AlertPayload[];
 }
 
-export function writeJsonAtomic(file: string, data: unknown): void {
+function writeJsonAtomic(file: string, data: unknown): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = fs.openSync(tmp, 'w');

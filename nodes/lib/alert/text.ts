@@ -26,7 +26,7 @@ export type TextFields = Pick<
 >;
 
 /** Replaces {device} {point} {value} {unit} {limit} {severity} {category} {rule} {kind} {state}; unknown keys stay. */
-export function renderTemplate(template: string, a: TextFields): string {
+function renderTemplate(template: string, a: TextFields): string {
   return template.replace(/\{(\w+)\}/g, (whole, key: string) => {
     switch (key) {
       case 'device': return a.device;
@@ -44,7 +44,7 @@ export function renderTemplate(template: string, a: TextFields): string {
   });
 }
 
-export function defaultRaiseText(a: TextFields): string {
+function defaultRaiseText(a: TextFields): string {
   const where = `${a.device} ${a.point}`;
   const v = withUnit(a.value, a.unit);
   const lim = withUnit(a.limit, a.unit);

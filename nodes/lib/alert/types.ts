@@ -73,11 +73,6 @@ export interface AlertPayload {
   test?: true;
 }
 
-export interface AlertMessage {
-  topic: string;
-  payload: AlertPayload;
-}
-
 export function alertTopic(device: string, point: string): string {
   return `alert/${device}/${point}`;
 }

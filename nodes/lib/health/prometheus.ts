@@ -31,7 +31,7 @@ class Exposition {
   }
 }
 
-export function escapeLabel(v: string): string {
+function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 

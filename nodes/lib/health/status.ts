@@ -21,7 +21,7 @@ export interface StatusFacts {
   intervalMs?: number;
 }
 
-export function staleLimitMs(facts: Pick<StatusFacts, 'intervalMs'>, rules: StatusRules): number {
+function staleLimitMs(facts: Pick<StatusFacts, 'intervalMs'>, rules: StatusRules): number {
   return rules.staleAfterMs ?? Math.max(3 * (facts.intervalMs ?? 0), 10000);
 }
 

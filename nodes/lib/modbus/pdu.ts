@@ -13,7 +13,7 @@ export type ModbusRequest =
   | { fc: 15; address: number; values: number[] }
   | { fc: 16; address: number; values: number[] };
 
-export const EXCEPTION_TEXT: Record<number, string> = {
+const EXCEPTION_TEXT: Record<number, string> = {
   0x01: 'illegal function',
   0x02: 'illegal data address',
   0x03: 'illegal data value',

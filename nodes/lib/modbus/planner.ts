@@ -36,7 +36,7 @@ import {
   RegisterType,
 } from './types';
 
-export const DEFAULT_MAX_GAP = 10;
+const DEFAULT_MAX_GAP = 10;
 
 export interface PlanOptions {
   /** Widest hole of unused addresses a request may bridge (default 10). */

@@ -45,16 +45,16 @@ function key(v: unknown): string {
   return String(v).trim().toLowerCase();
 }
 
-export function normalizeRegisterType(v: unknown): RegisterType | undefined {
+function normalizeRegisterType(v: unknown): RegisterType | undefined {
   return REGISTER_TYPE_ALIASES[key(v)];
 }
 
-export function normalizeDataType(v: unknown): DataType | undefined {
+function normalizeDataType(v: unknown): DataType | undefined {
   const k = key(v);
   return (DATA_TYPES as readonly string[]).includes(k) ? (k as DataType) : DATA_TYPE_ALIASES[k];
 }
 
-export function normalizeOrder(v: unknown): ByteOrder | undefined {
+function normalizeOrder(v: unknown): ByteOrder | undefined {
   const upper = String(v).trim().toUpperCase();
   return (BYTE_ORDERS as readonly string[]).includes(upper) ? (upper as ByteOrder) : ORDER_ALIASES[key(v)];
 }

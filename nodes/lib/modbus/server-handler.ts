@@ -3,7 +3,6 @@
  * handler that turns a decoded request into the values to answer.
  */
 import type { ModbusRequest } from './pdu';
-import { ModbusException } from './pdu';
 
 /** Returned by a handler when the request must go unanswered (a dead unit, a broadcast). */
 export const NO_RESPONSE: unique symbol = Symbol('modbus.noResponse');
@@ -29,10 +28,6 @@ export class HandlerError extends Error {
 }
 
 export const SERVER_DEVICE_FAILURE = 0x04;
-
-export function exceptionCodeOf(err: unknown): number | undefined {
-  return err instanceof ModbusException ? err.code : undefined;
-}
 
 export function isThenable(v: unknown): v is PromiseLike<HandlerResult> {
   return typeof v === 'object' && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';

@@ -22,7 +22,7 @@ export function silentIntervalMs(baudRate: number, charMs: number): number {
 }
 
 /** Returns why the configuration cannot work, or undefined. */
-export function transportConfigProblem(cfg: TransportConfig): string | undefined {
+function transportConfigProblem(cfg: TransportConfig): string | undefined {
   if (cfg.kind === 'tcp' || cfg.kind === 'rtu-tcp') {
     if (!cfg.host || typeof cfg.host !== 'string') return `host "${String(cfg.host)}" is empty`;
     if (!Number.isInteger(cfg.port) || cfg.port < 1 || cfg.port > 65535) return `port ${cfg.port} is not in 1..65535`;

@@ -73,7 +73,7 @@ export function icon(a: AlertPayload): string {
   return ICON[a.state][a.severity] ?? '⚪';
 }
 
-export function mostSevere(list: (Severity | undefined)[]): Severity | undefined {
+function mostSevere(list: (Severity | undefined)[]): Severity | undefined {
   let best: Severity | undefined;
   for (const s of list) if (s && (!best || SEVERITY_RANK[s] < SEVERITY_RANK[best])) best = s;
   return best;

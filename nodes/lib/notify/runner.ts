@@ -33,13 +33,13 @@ export interface RunnerOptions {
   testMode: TestModeSwitch;
 }
 
-export function isAlertPayload(p: unknown): p is AlertPayload {
+function isAlertPayload(p: unknown): p is AlertPayload {
   const a = p as Partial<AlertPayload> | null;
   return !!a && typeof a === 'object' && typeof a.id === 'string' && typeof a.device === 'string' && typeof a.state === 'string' && typeof a.severity === 'string';
 }
 
 /** A notice for the message, undefined when the filter drops it, or an error text. */
-export function noticeFor(msg: { payload?: unknown }, opts: Pick<RunnerOptions, 'states' | 'minSeverity' | 'testMode'>, now: number): Notice | undefined | string {
+function noticeFor(msg: { payload?: unknown }, opts: Pick<RunnerOptions, 'states' | 'minSeverity' | 'testMode'>, now: number): Notice | undefined | string {
   const p = msg.payload;
   const test = opts.testMode.enabled;
   if (isAlertPayload(p)) {

@@ -89,7 +89,7 @@ function fieldValue(v: PointValue): string | undefined {
   return escString(v);
 }
 
-export function influxLine(r: PublishRecord, measurement: string, precision: InfluxPrecision): string | undefined {
+function influxLine(r: PublishRecord, measurement: string, precision: InfluxPrecision): string | undefined {
   const tags: Array<[string, string | undefined]> = [
     ['device', r.device],
     ['line', r.line],
@@ -111,7 +111,7 @@ export function influxLine(r: PublishRecord, measurement: string, precision: Inf
   return `${escMeasurement(measurement)}${tagText} ${fields.join(',')} ${influxTime(r.ts, precision)}`;
 }
 
-export function templateContext(e: FormatEntry): Record<string, unknown> {
+function templateContext(e: FormatEntry): Record<string, unknown> {
   const r = e.item;
   return {
     id: e.id,

@@ -14,7 +14,7 @@ export interface StatusSummary {
   params: { queued: number; oldest: string; dropped: number; reason: string };
 }
 
-export function shortAge(ms: number): string {
+function shortAge(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 90) return `${s}s`;
   if (s < 5400) return `${Math.round(s / 60)}m`;
@@ -23,7 +23,7 @@ export function shortAge(ms: number): string {
 }
 
 /** The error without the target in front (the target is in the node's config already). */
-export function reasonOf(error: string | null, target: string): string {
+function reasonOf(error: string | null, target: string): string {
   if (!error) return '';
   const i = error.indexOf(target);
   const rest = i >= 0 ? error.slice(i + target.length) : error;

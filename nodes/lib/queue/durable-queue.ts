@@ -62,7 +62,7 @@ import { SegmentReader } from './segment-reader';
 import { SegmentWriter } from './segment-writer';
 import { describeFsError, DropEvent, MIB, QueueEntry, QueueError, QueueOptions, QueueSettings, queueSettings, QueueStats } from './types';
 
-export { describeFsError, QueueError } from './types';
+export { QueueError } from './types';
 export type { DropEvent, FsyncPolicy, QueueEntry, QueueOptions, QueueStats } from './types';
 
 interface Entry<T> extends QueueEntry<T> {

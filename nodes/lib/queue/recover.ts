@@ -9,7 +9,7 @@ import path from 'path';
 import { scanSegment, segmentFirstSeq, SegmentInfo } from './segment';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
-export const QUEUE_ID_FILE = 'queue-id';
+const QUEUE_ID_FILE = 'queue-id';
 
 export interface Checkpoint {
   v: 1;

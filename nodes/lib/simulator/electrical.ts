@@ -37,7 +37,7 @@ function gauss(x: number, centre: number, width: number): number {
 }
 
 /** Fraction of rated load at local time `now`: night base, morning and evening peaks. */
-export function dailyLoad(now: number): number {
+function dailyLoad(now: number): number {
   const d = new Date(now);
   const h = d.getHours() + d.getMinutes() / 60 + d.getSeconds() / 3600;
   return 0.25 + 0.3 * gauss(h, 8.5, 2.5) + 0.45 * gauss(h, 19, 3) + 0.1 * gauss(h - 24, -5, 3);

@@ -53,7 +53,7 @@ const PREFIX: Record<string, number> = { '': 1, k: 1e-3, M: 1e-6, m: 1e3 };
 const BASE_UNITS = ['V', 'A', 'W', 'var', 'VA', 'Wh', 'varh', 'VAh'];
 
 /** Factor from the SI unit to `unit` (kWh -> 0.001), 1 for units without a prefix. */
-export function unitFactor(unit: string | undefined): number {
+function unitFactor(unit: string | undefined): number {
   if (!unit) return 1;
   const m = /^(k|M|m)?(.*)$/.exec(unit.trim());
   if (m && m[1] && BASE_UNITS.includes(m[2])) return PREFIX[m[1]];

@@ -23,7 +23,7 @@ function isMeterSpec(u: UnitSpec): u is MeterSpec {
   return typeof u === 'object' && Array.isArray((u as MeterSpec).points);
 }
 
-export function specFromModel(model: MeterModel, unit: UnitConfig): MeterSpec {
+function specFromModel(model: MeterModel, unit: UnitConfig): MeterSpec {
   return {
     unitId: unit.unitId,
     points: model.points.map((p) => ({ ...p })),
