@@ -7,7 +7,7 @@ import vm from 'vm';
 import alertNode from '../../nodes/rtu-alert/rtu-alert';
 import { testMode } from '../../nodes/lib/test-mode';
 import type { AlertPayload } from '../../nodes/lib/alert/types';
-import { collect, coreNode, helper, nextMessage, startServer, statusWhere, stopServer } from '../support/node-red';
+import { caughtErrors, collect, coreNode, helper, helperNodes, nextMessage, startServer, statusWhere, stopServer } from '../support/node-red';
 import { waitFor } from '../support/wait';
 
 const catchNode = coreNode('common/25-catch.js');
@@ -48,9 +48,8 @@ function flow(config: Record<string, unknown>, id = 'alert') {
   return [
     { id: 'tab', type: 'tab', label: 'alerts' },
     { id, z: 'tab', type: 'rtu-alert', name: 'site alerts', rules, wires: [['out']], ...config },
-    { id: 'out', z: 'tab', type: 'helper', wires: [] },
-    { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'tab', type: 'helper', wires: [] },
+    ...helperNodes('tab', 'out'),
+    ...caughtErrors('tab'),
   ];
 }
 

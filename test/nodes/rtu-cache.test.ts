@@ -4,7 +4,7 @@ import cacheNode from '../../nodes/rtu-cache/rtu-cache';
 import storeNode from '../../nodes/rtu-cache-store/rtu-cache-store';
 import type { RegisterCache } from '../../nodes/lib/cache';
 import type { ReadingMessage } from '../../nodes/lib/reading';
-import { checkLocales, coreNode, exampleFlow, helper, next, statusUntil, TestNode, until, useNodeRed } from './rtu-simulator-support';
+import { caughtErrors, checkLocales, coreNode, exampleFlow, helper, helperNodes, next, statusUntil, TestNode, until, useNodeRed } from './rtu-simulator-support';
 
 const catchNode = coreNode('common/25-catch.js');
 
@@ -28,9 +28,8 @@ function flow(ttl: number | string = 60, extra: Record<string, unknown> = {}) {
     { id: 'tab', type: 'tab', label: 'cache' },
     { id: cfgId, type: 'rtu-cache', name: 'site cache', ttl },
     { id: 'store', z: 'tab', type: 'rtu-cache-store', name: 'store under test', cache: cfgId, wires: [['out']], ...extra },
-    { id: 'out', z: 'tab', type: 'helper', wires: [] },
-    { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'tab', type: 'helper', wires: [] },
+    ...helperNodes('tab', 'out'),
+    ...caughtErrors('tab'),
   ];
 }
 

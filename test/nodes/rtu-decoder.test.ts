@@ -9,7 +9,7 @@ import { planReads } from '../../nodes/lib/modbus/planner';
 import { sharedRegistry } from '../../nodes/lib/registry';
 import type { PointDef, RegisterBlock } from '../../nodes/lib/modbus/types';
 import type { ReadingMessage } from '../../nodes/lib/reading';
-import { coreNode, helper, nextMessage, NodeStatusLike, statusWhere, useNodeRed } from '../support/node-red';
+import { caughtErrors, coreNode, helper, helperNodes, nextMessage, NodeStatusLike, statusWhere, useNodeRed } from '../support/node-red';
 
 // The core Catch node of the same runtime, to see errors the way a flow does.
 const catchNode = coreNode('common/25-catch.js');
@@ -34,9 +34,8 @@ function flow(config: Record<string, unknown>) {
   return [
     { id: 'tab', type: 'tab', label: 'decoder' },
     { id: 'dec', z: 'tab', type: 'rtu-decoder', name: 'decoder under test', wires: [['out']], ...config },
-    { id: 'out', z: 'tab', type: 'helper', wires: [] },
-    { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'tab', type: 'helper', wires: [] },
+    ...helperNodes('tab', 'out'),
+    ...caughtErrors('tab'),
   ];
 }
 

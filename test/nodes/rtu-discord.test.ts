@@ -7,7 +7,7 @@ import vm from 'vm';
 import discordNode from '../../nodes/rtu-discord/rtu-discord';
 import alertNode from '../../nodes/rtu-alert/rtu-alert';
 import { testMode } from '../../nodes/lib/test-mode';
-import { collect, coreNode, helper, nextMessage, startServer, statusWhere, stopServer } from '../support/node-red';
+import { caughtErrors, collect, coreNode, helper, helperNodes, nextMessage, startServer, statusWhere, stopServer } from '../support/node-red';
 import { waitFor } from '../support/wait';
 import { DiscordReceiver } from '../integration/notify-receivers';
 
@@ -49,9 +49,8 @@ function flow(config: Record<string, unknown> = {}, id = 'dc') {
       persist: false,
     },
     { id, z: 'tab', type: 'rtu-discord', name: 'ops channel', title: 'Plant North', groupWindow: 0.3, timeZone: 'UTC', apiBase: `${receiver.base}/api`, wires: [['out']], ...config },
-    { id: 'out', z: 'tab', type: 'helper', wires: [] },
-    { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'tab', type: 'helper', wires: [] },
+    ...helperNodes('tab', 'out'),
+    ...caughtErrors('tab'),
   ];
 }
 

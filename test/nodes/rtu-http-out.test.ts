@@ -8,7 +8,7 @@ import httpOutNode from '../../nodes/rtu-http-out/rtu-http-out';
 import { testMode } from '../../nodes/lib/test-mode';
 import { Receiver, startReceiver } from '../integration/http-fixture';
 import { reading, waitFor } from '../integration/mqtt-fixture';
-import { collect, coreNode, helper, startServer, statuses, stopServer } from '../support/node-red';
+import { caughtErrors, collect, coreNode, helper, helperNodes, startServer, statuses, stopServer } from '../support/node-red';
 
 const catchNode = coreNode('common/25-catch.js');
 
@@ -27,10 +27,8 @@ function flow(out: Record<string, unknown> = {}) {
       authType: 'bearer', headers: 'X-Site: north', batchSize: 10, batchWait: 0.05, gzip: false, timeout: 2, retryMax: 1, queueSizeMb: 8, fsync: 'interval',
       wires: [['events'], ['preview']], ...out,
     },
-    { id: 'events', z: 'tab', type: 'helper', wires: [] },
-    { id: 'preview', z: 'tab', type: 'helper', wires: [] },
-    { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'tab', type: 'helper', wires: [] },
+    ...helperNodes('tab', 'events', 'preview'),
+    ...caughtErrors('tab'),
   ];
 }
 

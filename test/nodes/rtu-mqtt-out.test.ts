@@ -9,7 +9,7 @@ import mqttOutNode from '../../nodes/rtu-mqtt-out/rtu-mqtt-out';
 import { testMode } from '../../nodes/lib/test-mode';
 import { listQueues } from '../../nodes/lib/queue/registry';
 import { reading, startBroker, TestBroker, waitFor } from '../integration/mqtt-fixture';
-import { collect, coreNode, helper, startServer, statuses, stopServer } from '../support/node-red';
+import { caughtErrors, collect, coreNode, helper, helperNodes, startServer, statuses, stopServer } from '../support/node-red';
 
 const catchNode = coreNode('common/25-catch.js');
 
@@ -29,10 +29,8 @@ function flow(out: Record<string, unknown> = {}, brokerConfig: Record<string, un
       retain: false, interval: 0, aggregate: 'latest', testTopicPrefix: 'test/', queueDir: path.join(userDir, 'queues'), queueSizeMb: 8, fsync: 'interval',
       wires: [['events'], ['preview']], ...out,
     },
-    { id: 'events', z: 'tab', type: 'helper', wires: [] },
-    { id: 'preview', z: 'tab', type: 'helper', wires: [] },
-    { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'tab', type: 'helper', wires: [] },
+    ...helperNodes('tab', 'events', 'preview'),
+    ...caughtErrors('tab'),
   ];
 }
 

@@ -4,7 +4,7 @@ import fs from 'fs';
 import path from 'path';
 import { helper, NodeStatusLike } from '../support/node-red';
 
-export { coreNode, helper, useNodeRed } from '../support/node-red';
+export { caughtErrors, coreNode, helper, helperNodes, useNodeRed } from '../support/node-red';
 export { freePort } from '../support/loopback';
 
 export interface TestNode {

@@ -5,7 +5,7 @@ import simulatorNode from '../../nodes/rtu-simulator/rtu-simulator';
 import { decodePoint } from '../../nodes/lib/modbus/codec';
 import { sharedRegistry } from '../../nodes/lib/registry';
 import type { RunningSimulator } from '../../nodes/lib/simulator/start';
-import { checkLocales, coreNode, exampleFlow, freePort, helper, next, statusUntil, TestNode, until, useNodeRed } from './rtu-simulator-support';
+import { caughtErrors, checkLocales, coreNode, exampleFlow, freePort, helper, next, statusUntil, TestNode, until, useNodeRed } from './rtu-simulator-support';
 
 const catchNode = coreNode('common/25-catch.js');
 
@@ -17,8 +17,7 @@ function flow(config: Record<string, unknown>) {
   return [
     { id: 'tab', type: 'tab', label: 'simulator' },
     { id: 'sim', z: 'tab', type: 'rtu-simulator', name: 'sim under test', host: '127.0.0.1', port: 0, units: [{ unitId: 1, model: '' }, { unitId: 2, model: 'eastron/sdm630' }], ...config },
-    { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'tab', type: 'helper', wires: [] },
+    ...caughtErrors('tab'),
   ];
 }
 

@@ -7,7 +7,7 @@ import vm from 'vm';
 import telegramNode from '../../nodes/rtu-telegram/rtu-telegram';
 import alertNode from '../../nodes/rtu-alert/rtu-alert';
 import { testMode } from '../../nodes/lib/test-mode';
-import { coreNode, helper, nextMessage, startServer, statusWhere, stopServer } from '../support/node-red';
+import { caughtErrors, coreNode, helper, helperNodes, nextMessage, startServer, statusWhere, stopServer } from '../support/node-red';
 import { waitFor } from '../support/wait';
 import { TelegramReceiver } from '../integration/notify-receivers';
 
@@ -53,9 +53,8 @@ function flow(config: Record<string, unknown> = {}) {
       rules: [{ id: 'f-band', point: 'frequency', type: 'band', low: 49.8, high: 50.2, severity: 'critical', text: '{device}: grid frequency {value} {unit} outside 49.8..50.2' }],
     },
     { id: 'tg', z: 'tab', type: 'rtu-telegram', name: 'on-call', chatId: CHAT, groupWindow: 0.2, timeZone: 'UTC', apiBase: receiver.base, wires: [['out']], ...config },
-    { id: 'out', z: 'tab', type: 'helper', wires: [] },
-    { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'tab', type: 'helper', wires: [] },
+    ...helperNodes('tab', 'out'),
+    ...caughtErrors('tab'),
   ];
 }
 

@@ -53,6 +53,16 @@ interface EventNode {
   removeListener(event: string, cb: (arg: unknown) => void): void;
 }
 
+/** Helper nodes on tab `z`: each records the messages that reach it. */
+export function helperNodes(z: string, ...ids: string[]): Array<Record<string, unknown>> {
+  return ids.map((id) => ({ id, z, type: 'helper', wires: [] }));
+}
+
+/** A Catch node for the whole tab `z`, passing what it catches to the helper node 'caught'. */
+export function caughtErrors(z: string): Array<Record<string, unknown>> {
+  return [{ id: 'catcher', z, type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, ...helperNodes(z, 'caught')];
+}
+
 /** Resolves with the first message on a helper node that `accept` takes, or rejects after `ms`. */
 export function nextMessage<T = Record<string, unknown>>(id: string, accept: (msg: T) => boolean = () => true, ms = 5000): Promise<T> {
   const node = helper.getNode(id) as EventNode;
