@@ -25,8 +25,8 @@ export = function register(RED: NodeAPI): void {
       webhookUrl: { type: 'password' },
       testWebhookUrl: { type: 'password' },
     },
+    missing: (_config, creds) => (creds.webhookUrl ? undefined : RED._('rtu-discord.errors.noWebhook')),
     service(config, creds) {
-      if (!creds.webhookUrl) throw new Error(RED._('rtu-discord.errors.noWebhook'));
       return new DiscordService({
         webhookUrl: creds.webhookUrl,
         testWebhookUrl: creds.testWebhookUrl || undefined,

@@ -22,8 +22,9 @@ export = function register(RED: NodeAPI): void {
     type: 'rtu-telegram',
     kind: 'telegram',
     credentials: { token: { type: 'password' } },
+    missing: (config, creds) =>
+      !creds.token ? RED._('rtu-telegram.errors.noToken') : !config.chatId ? RED._('rtu-telegram.errors.noChat') : undefined,
     service(config, creds) {
-      if (!creds.token) throw new Error(RED._('rtu-telegram.errors.noToken'));
       return new TelegramService({
         token: creds.token,
         chatId: String(config.chatId ?? ''),

@@ -31,8 +31,13 @@ export interface NotifierNodeType<C extends CommonNotifyConfig, K extends object
   /** Names the node in errors: `<kind> "<name>"`. */
   kind: string;
   credentials: NodeCredentials<K>;
-  /** Builds the chat service; throws with a message for the user when config or credentials are incomplete. */
+  /** Builds the chat service; throws with a message for the user when the config is wrong. */
   service(config: C, credentials: Partial<K>): ChatService;
+  /**
+   * What is still missing for live delivery (no webhook, no token), if anything. The
+   * node then deploys, warns once, and keeps alerts in its outbox until it is configured.
+   */
+  missing?(config: C, credentials: Partial<K>): string | undefined;
 }
 
 /** Message formatting settings, as the chat services take them (empty fields fall back to the defaults). */
@@ -109,6 +114,11 @@ export function registerNotifierNode<C extends CommonNotifyConfig, K extends obj
       configError = `${label}: ${(err as Error).message}`;
       node.error(configError);
       node.status(status.error(shortText((err as Error).message)));
+    }
+    const missing = runner ? spec.missing?.(config, node.credentials ?? {}) : undefined;
+    if (missing) {
+      node.warn(`${label}: ${missing}; alerts are kept in the outbox until it is configured (test mode dry-run still works)`);
+      node.status(status.warn(shortText(missing)));
     }
 
     node.on('input', (msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => {

@@ -56,9 +56,16 @@ test('the test receiver parses HTML the way Telegram does', () => {
   assert.throws(() => parseTelegramHtml('R&D'), /Character entity expected/);
 });
 
-test('the token is checked for shape and never shown', () => {
+test('the token is checked for shape and never shown; without token or chat id live deliveries are held', async () => {
   assert.throws(() => new TelegramService({ token: 'nonsense', chatId: '1' }), /bot token must look like 123456789:AA/);
-  assert.throws(() => new TelegramService({ token: TOKEN, chatId: ' ' }), /chat id is required/);
+  const message = { body: { text: 'x' }, ids: ['q-1'], text: 'x', test: false };
+  for (const [config, reason] of [[{ token: TOKEN, chatId: ' ' }, /no chat id/], [{ chatId: '42' }, /no bot token/]] as const) {
+    const unset = new TelegramService(config);
+    const d = await unset.send(message, 'live');
+    assert.equal(d.kind, 'auth');
+    assert.match('error' in d ? d.error : '', reason);
+    unset.close();
+  }
   const s = new TelegramService({ token: TOKEN, chatId: '42' });
   assert.equal(s.describe('live'), 'chat 42 at api.telegram.org');
   s.close();

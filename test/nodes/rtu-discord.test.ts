@@ -75,11 +75,19 @@ test('alerts from rtu-alert reach the channel grouped in one message; a sent rep
   await green;
 });
 
-test('no webhook URL: red status at deploy, and each message fails to Catch', async () => {
-  await helper.load([alertNode, discordNode, catchNode], flow());
-  const caught = nextMessage<{ error: { message: string } }>('caught');
-  (helper.getNode('dc') as TestNode).receive({ payload: 'hello' });
-  assert.match((await caught).error.message, /discord "ops channel": rtu-discord.errors.noWebhook/);
+test('no webhook URL: a warning at deploy, the alert is kept in the outbox and delivered once a webhook is deployed', async () => {
+  await helper.load([alertNode, discordNode, catchNode], flow({}, 'dn'));
+  const warned = (helper.log().args as Array<[{ level?: number; msg?: unknown }]>).map((a) => String(a[0]?.msg));
+  assert.ok(warned.some((m) => /discord "ops channel": rtu-discord\.errors\.noWebhook; alerts are kept/.test(m)), warned.join('\n'));
+  const held = statusWhere('dn', (s) => s.fill === 'red' && s.text === 'rtu-discord.status.held');
+  (helper.getNode('dn') as TestNode).receive({ payload: 'Transformer 2 inspection at 09:00' });
+  await held;
+  assert.equal(receiver.messages.length, 0);
+  await helper.unload();
+
+  await helper.load([alertNode, discordNode, catchNode], flow({}, 'dn'), { dn: { webhookUrl: hook } });
+  await waitFor(() => receiver.messages.length === 1, 'the held text is delivered after the webhook is deployed');
+  assert.match(receiver.messages[0].text, /Transformer 2 inspection at 09:00/);
 });
 
 test('a deleted webhook holds the queue with an error; the redeploy with a working one delivers it', async () => {

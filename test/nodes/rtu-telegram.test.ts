@@ -107,7 +107,7 @@ test('test mode sends to the test chat, marked TEST', async () => {
 test('locale keys exist in en-US and de, help has four sections, the token is a credential', () => {
   const dir = path.resolve(__dirname, '../../../nodes/rtu-telegram');
   const html = fs.readFileSync(path.join(dir, 'rtu-telegram.html'), 'utf8');
-  const used = new Set<string>(['errors.noToken']);
+  const used = new Set<string>(['errors.noToken', 'errors.noChat']);
   for (const m of html.matchAll(/data-i18n="(?:\[[a-z]+\])?rtu-telegram\.([\w.]+)"/g)) used.add(m[1]);
   for (const m of html.matchAll(/_\('rtu-telegram\.([\w.]*\w)'/g)) used.add(m[1]);
   for (const k of ['ready', 'sent', 'sending', 'rateLimited', 'retrying', 'held', 'test', 'dryRun', 'testTarget']) used.add(`status.${k}`);

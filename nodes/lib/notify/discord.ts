@@ -18,10 +18,14 @@ export const DISCORD_API = 'https://discord.com/api';
 export const DISCORD_CONTENT_MAX = 2000;
 export const DISCORD_DESCRIPTION_MAX = 4096;
 export const DISCORD_TITLE_MAX = 256;
+const NO_WEBHOOK = "Discord: no webhook URL in the node's credentials; alerts are kept in the outbox until one is deployed";
 
 export interface DiscordConfig {
-  /** Webhook URL as Discord shows it, or "<id>/<token>". A credential. */
-  webhookUrl: string;
+  /**
+   * Webhook URL as Discord shows it, or "<id>/<token>". A credential. Without it,
+   * live deliveries are held (the outbox keeps them) until one is deployed.
+   */
+  webhookUrl?: string;
   /** Webhook of the test channel (test mode). A credential. */
   testWebhookUrl?: string;
   /** API base; the webhook's id and token are appended (default https://discord.com/api). */
@@ -71,14 +75,14 @@ export function webhookEndpoint(webhook: string, apiBase = DISCORD_API): URL {
 export class DiscordService implements ChatService {
   readonly name = 'discord';
   readonly minIntervalMs: number;
-  private readonly live: URL;
+  private readonly live?: URL;
   private readonly test?: URL;
   private readonly poster: JsonPoster;
   private readonly format: FormatOptions;
   private readonly secrets: string[];
 
   constructor(private readonly config: DiscordConfig) {
-    this.live = webhookEndpoint(config.webhookUrl, config.apiBase);
+    this.live = config.webhookUrl ? webhookEndpoint(config.webhookUrl, config.apiBase) : undefined;
     this.test = config.testWebhookUrl ? webhookEndpoint(config.testWebhookUrl, config.apiBase) : undefined;
     this.secrets = [this.live, this.test].filter((u): u is URL => !!u).map((u) => u.pathname.split('/').pop() ?? '');
     this.minIntervalMs = config.minIntervalMs ?? 500;
@@ -113,6 +117,7 @@ export class DiscordService implements ChatService {
 
   async send(message: OutgoingMessage, target: Target): Promise<Delivery> {
     const url = target === 'test' && this.test ? this.test : this.live;
+    if (!url) return { kind: 'auth', status: 0, error: NO_WEBHOOK };
     let reply;
     try {
       reply = await this.poster.post(url, message.body);
@@ -148,6 +153,7 @@ export class DiscordService implements ChatService {
   /** Host and webhook id; never the token. */
   describe(target: Target): string {
     const url = target === 'test' && this.test ? this.test : this.live;
+    if (!url) return 'no webhook yet';
     const parts = url.pathname.split('/');
     return `webhook ${parts[parts.length - 2]} at ${url.host}${target === 'test' ? ' (test channel)' : ''}`;
   }

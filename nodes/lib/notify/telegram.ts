@@ -16,9 +16,12 @@ export const TELEGRAM_API = 'https://api.telegram.org';
 export const TELEGRAM_TEXT_MAX = 4096;
 
 export interface TelegramConfig {
-  /** Bot token from @BotFather. A credential. */
-  token: string;
-  chatId: string;
+  /**
+   * Bot token from @BotFather. A credential. Without it (or without a chat id),
+   * live deliveries are held (the outbox keeps them) until they are deployed.
+   */
+  token?: string;
+  chatId?: string;
   /** Chat for test mode. */
   testChatId?: string;
   apiBase?: string;
@@ -54,20 +57,21 @@ export class TelegramService implements ChatService {
   readonly name = 'telegram';
   readonly minIntervalMs: number;
   private readonly url: URL;
+  private readonly token: string;
   private readonly poster: JsonPoster;
   private readonly format: FormatOptions;
   private chatId: string;
   private testChatId?: string;
 
   constructor(private readonly config: TelegramConfig) {
-    const token = config.token.trim();
-    if (!TOKEN_SHAPE.test(token)) throw new Error('the Telegram bot token must look like 123456789:AA… (as @BotFather gives it)');
-    if (!config.chatId?.trim()) throw new Error('a Telegram chat id is required (a number such as -1001234567890, or @channelname)');
-    this.chatId = config.chatId.trim();
+    const token = config.token?.trim() ?? '';
+    if (token && !TOKEN_SHAPE.test(token)) throw new Error('the Telegram bot token must look like 123456789:AA… (as @BotFather gives it)');
+    this.token = token;
+    this.chatId = config.chatId?.trim() ?? '';
     this.testChatId = config.testChatId?.trim() || undefined;
     const base = (config.apiBase || TELEGRAM_API).replace(/\/+$/, '');
     try {
-      this.url = new URL(`${base}/bot${token}/sendMessage`);
+      this.url = new URL(`${base}/bot${token || 'unset'}/sendMessage`);
     } catch {
       throw new Error(`the Telegram API base "${config.apiBase}" is not a URL`);
     }
@@ -94,6 +98,8 @@ export class TelegramService implements ChatService {
 
   async send(message: OutgoingMessage, target: Target): Promise<Delivery> {
     const chat = target === 'test' && this.testChatId ? this.testChatId : this.chatId;
+    const missing = !this.token ? 'no bot token in the credentials' : !chat ? 'no chat id' : '';
+    if (missing) return { kind: 'auth', status: 0, error: `Telegram: ${missing}; alerts are kept in the outbox until the node is configured and deployed` };
     const first = await this.post({ ...message.body, chat_id: chat }, target);
     if (first.kind === 'rejected' && /can't parse entities/i.test(first.error)) {
       // Our escaping should prevent this; if a template still breaks the HTML, the text matters more than bold.
@@ -152,6 +158,6 @@ export class TelegramService implements ChatService {
   }
 
   private clean(text: string): string {
-    return redact(text, [this.config.token.trim()]);
+    return this.token ? redact(text, [this.token]) : text;
   }
 }
