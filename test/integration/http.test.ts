@@ -1,5 +1,5 @@
 /** The HTTP publisher engine against a real HTTP(S) receiver on loopback. */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'fs';
 import os from 'os';
@@ -19,9 +19,16 @@ interface Doc {
   test?: boolean;
 }
 
-function tmp(t: TestContext): string {
+// Removed once every test is over: a test's own after-hooks stop its publishers,
+// and a folder removed before its publisher stopped fails with ENOTEMPTY.
+const tmpDirs: string[] = [];
+after(() => {
+  for (const dir of tmpDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function tmp(_t: TestContext): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtu-http-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  tmpDirs.push(dir);
   return dir;
 }
 
