@@ -4,14 +4,16 @@
 // internet access; its two look-ups (similar package names, node types already
 // published) then see an empty catalogue, and this script says so. Every other
 // check runs as the Flow Library runs it.
-//   node scripts/validate-package.js         (uses npx to fetch node-red-dev)
+//   node scripts/validate-package.js
 'use strict';
 const { spawnSync } = require('child_process');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
 const hook = path.join(__dirname, 'offline-catalogue.js');
-const res = spawnSync('npx', ['--yes', 'node-red-dev@0.1.6', 'validate'], {
+const local = path.join(root, 'node_modules', '.bin', 'node-red-dev');
+const [cmd, args] = require('fs').existsSync(local) ? [local, ['validate']] : ['npx', ['--yes', 'node-red-dev@0.1.6', 'validate']];
+const res = spawnSync(cmd, args, {
   cwd: root,
   encoding: 'utf8',
   env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS || ''} --require ${hook}`.trim() },
