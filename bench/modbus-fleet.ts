@@ -16,7 +16,8 @@
  * a core and under 150 MiB peak RSS.
  */
 import { ChildProcess, fork } from 'child_process';
-import { monitorEventLoopDelay, performance } from 'perf_hooks';
+import { readFileSync } from 'fs';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'perf_hooks';
 import { DevicePoller } from '../nodes/lib/modbus/device-poller';
 import { ModbusLine } from '../nodes/lib/modbus/line';
 import { SampleRing } from '../nodes/lib/modbus/line-stats';
@@ -36,6 +37,8 @@ interface Scenario {
 
 interface ClientSpec extends Scenario {
   portNumbers: number[];
+  /** The simulator's process id, to measure its CPU over the same window (Linux /proc). */
+  simPid?: number;
   warmupMs: number;
   durationMs: number;
 }
@@ -61,6 +64,16 @@ interface ClientResult {
   loopDelayMaxMs: number;
   /** Longest time without any reading from any device: a stall of the machine, not of one device. */
   longestSilenceMs: number;
+  /** Longest time without a reading from any device of one line (the worst line). */
+  longestLineSilenceMs: number;
+  /** Most readings of other devices on its line between two readings of one device (strict round-robin: units - 1). */
+  mostTurnsWaited: number;
+  /** Client garbage collections in the window: count, total and longest pause. */
+  gcCount: number;
+  gcTotalMs: number;
+  gcMaxMs: number;
+  /** Simulator CPU in cores over the window (undefined where /proc is not available). */
+  simCores?: number;
 }
 
 const SCENARIOS: Scenario[] = [
@@ -108,6 +121,11 @@ async function runClient(spec: ClientSpec): Promise<ClientResult> {
   const perDevice = new Map<string, number>();
   let lastAnyAt = Date.now();
   let longestSilence = 0;
+  const lineLastAt = new Map<string, number>();
+  let longestLineSilence = 0;
+  const lineReadings = new Map<string, number>();
+  const deviceTurn = new Map<string, number>();
+  let mostTurnsWaited = 0;
   const devices: DevicePoller[] = [];
   for (const [i, line] of lines.entries()) {
     for (let u = 1; u <= spec.unitsPerPort; u++) {
@@ -124,6 +142,15 @@ async function runClient(spec: ClientSpec): Promise<ClientResult> {
         const at = Date.now();
         if (at - lastAnyAt > longestSilence) longestSilence = at - lastAnyAt;
         lastAnyAt = at;
+        const lineName = line.name;
+        const lineLast = lineLastAt.get(lineName);
+        if (lineLast !== undefined && at - lineLast > longestLineSilence) longestLineSilence = at - lineLast;
+        lineLastAt.set(lineName, at);
+        const turn = (lineReadings.get(lineName) ?? 0) + 1;
+        lineReadings.set(lineName, turn);
+        const previousTurn = deviceTurn.get(msg.topic);
+        if (previousTurn !== undefined && turn - previousTurn - 1 > mostTurnsWaited) mostTurnsWaited = turn - previousTurn - 1;
+        deviceTurn.set(msg.topic, turn);
         readings++;
         if (msg.rtu.quality !== 'good') return;
         good++;
@@ -145,6 +172,17 @@ async function runClient(spec: ClientSpec): Promise<ClientResult> {
   const startedAt = Date.now();
   for (const d of devices) lastAt.set(d.name, startedAt);
   lastAnyAt = startedAt;
+  for (const l of lines) lineLastAt.set(l.name, startedAt);
+  const gc = { count: 0, totalMs: 0, maxMs: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.totalMs += e.duration;
+      if (e.duration > gc.maxMs) gc.maxMs = e.duration;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  const sim0 = processCpuSeconds(spec.simPid);
   measuring = true;
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
@@ -154,6 +192,8 @@ async function runClient(spec: ClientSpec): Promise<ClientResult> {
   measuring = false;
   loopDelay.disable();
   const seconds = (performance.now() - t0) / 1000;
+  const sim1 = processCpuSeconds(spec.simPid);
+  gcObserver.disconnect();
   const cpu = process.cpuUsage(cpu0);
   const endedAt = Date.now();
   for (const at of lastAt.values()) worstGap = Math.max(worstGap, endedAt - at);
@@ -181,7 +221,26 @@ async function runClient(spec: ClientSpec): Promise<ClientResult> {
     failedRequests,
     loopDelayMaxMs: loopDelay.max / 1e6,
     longestSilenceMs: longestSilence,
+    longestLineSilenceMs: longestLineSilence,
+    mostTurnsWaited,
+    gcCount: gc.count,
+    gcTotalMs: gc.totalMs,
+    gcMaxMs: gc.maxMs,
+    simCores: sim0 !== undefined && sim1 !== undefined ? (sim1 - sim0) / seconds : undefined,
   };
+}
+
+/** utime + stime of a process from /proc (seconds), or undefined. */
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat (utime, stime) in clock ticks; USER_HZ is 100 on Linux.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 function failures(line: ModbusLine): number {
@@ -215,7 +274,7 @@ async function runScenario(s: Scenario, durationMs: number): Promise<ClientResul
   const sim = child(['--role', 'sim', '--ports', String(s.ports), '--units', String(s.unitsPerPort)], ['--max-semi-space-size=64', ...(process.env.FLEET_SIM_NODE_ARGS ?? '').split(' ').filter(Boolean)]);
   try {
     const { ports } = await firstMessage<{ ports: number[] }>(sim, 20000);
-    const spec: ClientSpec = { ...s, portNumbers: ports, warmupMs: 2000, durationMs };
+    const spec: ClientSpec = { ...s, portNumbers: ports, simPid: sim.pid, warmupMs: 2000, durationMs };
     const client = child(['--role', 'client', '--spec', JSON.stringify(spec)], (process.env.FLEET_CLIENT_NODE_ARGS ?? '').split(' ').filter(Boolean));
     try {
       return await firstMessage<ClientResult>(client, durationMs + 30000);
@@ -244,6 +303,10 @@ function report(s: Scenario, r: ClientResult): void {
   // Readings of paced devices come in bursts, so silence only tells of stalls when polling flat out.
   const silence = s.intervalMs === 0 ? `no reading from any device for ${fmt(r.longestSilenceMs)} ms at worst; ` : '';
   console.log(`  stalls                         ${silence}client event loop blocked ${fmt(r.loopDelayMaxMs, 1)} ms at worst`);
+  if (s.intervalMs === 0) console.log(`  worst line silence             ${fmt(r.longestLineSilenceMs)} ms   (no reading from any device of one line)`);
+  if (s.intervalMs === 0) console.log(`  most turns waited              ${r.mostTurnsWaited}   (readings of other devices on its line between two of one device; round-robin: ${s.unitsPerPort - 1})`);
+  console.log(`  client GC                      ${r.gcCount} pauses, ${fmt(r.gcTotalMs, 0)} ms in all, longest ${fmt(r.gcMaxMs, 1)} ms`);
+  if (r.simCores !== undefined) console.log(`  simulator CPU                  ${fmt(r.simCores, 2)} cores`);
 }
 
 async function main(): Promise<void> {

@@ -93,6 +93,8 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
   private interval: number;
   private readonly points: PointDef[];
   private readonly slots: PointSlot[];
+  /** The plan's reads as requests, built once: each poll sends the same objects (read-only). */
+  private readonly requests: ModbusRequest[];
   private readonly byName = new Map<string, PointDef>();
   private readonly units: Record<string, string> = {};
   private readonly pointInfo: Record<string, PointInfo> = {};
@@ -138,6 +140,7 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
       throw withContext(asError(err), where);
     }
     this.slots = this.locate();
+    this.requests = this.plan.requests.map((r) => ({ fc: r.fc, address: r.address, quantity: r.quantity }));
   }
 
   get intervalMs(): number {
@@ -249,9 +252,7 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
   private async read(send: (req: ModbusRequest) => Promise<number[]>): Promise<ReadingMessage> {
     const started = Date.now();
     const requests = this.plan.requests;
-    const results = await Promise.allSettled(
-      requests.map((r) => send({ fc: r.fc, address: r.address, quantity: r.quantity })),
-    );
+    const results = await settleAll(this.requests, send);
     const timestamp = Date.now();
     const payload: Record<string, PointValue> = {};
     let pointQuality: Record<string, Quality> | undefined;
@@ -261,9 +262,9 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
     for (const slot of this.slots) {
       const result = results[slot.block];
       let value: PointValue = null;
-      if (result.status === 'fulfilled') {
+      if (!(result instanceof Error)) {
         try {
-          value = decodePoint(slot.point, result.value, slot.offset);
+          value = decodePoint(slot.point, result, slot.offset);
           if (typeof value === 'number' && Number.isNaN(value)) {
             value = null;
             pointErrors.push(`point "${slot.point.name}": the device sent NaN (no value)`);
@@ -278,13 +279,11 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
     }
     let raw: RegisterBlock[] | undefined;
     if (this.options.includeRaw) raw = [];
-    results.forEach((result, i) => {
-      if (result.status === 'fulfilled') {
-        raw?.push({ registerType: requests[i].registerType, address: requests[i].address, values: result.value });
-      } else {
-        blockErrors.push(asError(result.reason).message);
-      }
-    });
+    for (let i = 0; i < results.length; i++) {
+      const result = results[i];
+      if (result instanceof Error) blockErrors.push(result.message);
+      else raw?.push({ registerType: requests[i].registerType, address: requests[i].address, values: result });
+    }
     const quality: Quality = good > 0 ? 'good' : 'bad';
     const error = this.describeErrors(blockErrors, pointErrors);
     this.record(quality, blockErrors.length > 0 || pointErrors.length > 0, timestamp, timestamp - started, error);
@@ -370,6 +369,28 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
   private readCurrent(point: PointDef): Promise<number[]> {
     return this.line.request(this.unitId, { fc: 3, address: point.address, quantity: registerCount(point) }, { priority: 'demand' });
   }
+}
+
+/**
+ * Sends every request at once and waits for all: the words read, or the Error, per request.
+ * Promise.allSettled would do, but allocates a result object per request on every poll.
+ */
+function settleAll(requests: ModbusRequest[], send: (req: ModbusRequest) => Promise<number[]>): Promise<Array<number[] | Error>> {
+  return new Promise((resolve) => {
+    const results = new Array<number[] | Error>(requests.length);
+    let left = requests.length;
+    if (left === 0) return resolve(results);
+    const settle = (i: number, result: number[] | Error): void => {
+      results[i] = result;
+      if (--left === 0) resolve(results);
+    };
+    for (let i = 0; i < requests.length; i++) {
+      send(requests[i]).then(
+        (words) => settle(i, words),
+        (err: unknown) => settle(i, asError(err)),
+      );
+    }
+  });
 }
 
 function showValue(value: unknown): string {

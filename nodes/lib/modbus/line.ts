@@ -74,6 +74,7 @@ interface Job {
   attemptsLeft: number;
   expiresAt: number;
   resolve: (values: number[]) => void;
+  /** Rejects the caller's promise as is: add the context with `fail()`. */
   reject: (err: Error) => void;
 }
 
@@ -181,19 +182,20 @@ export class ModbusLine extends EventEmitter {
    * TimeoutError, BackoffError or LinkError, each naming the line, unit and request.
    */
   request(unitId: number, request: ModbusRequest, options: RequestOptions = {}): Promise<number[]> {
-    const context = (): string => `line "${this.name}" unit ${unitId} ${describeRequest(request)}`;
     const invalid = requestProblem(request) ?? unitProblem(unitId, request, this.transport.serial);
-    if (invalid) return Promise.reject(new Error(`${context()}: ${invalid}`));
+    if (invalid) return Promise.reject(new Error(`${this.context(unitId, request)}: ${invalid}`));
     const priority = options.priority === 'poll' ? POLL : DEMAND;
-    if (this.state === 'stopped') return Promise.reject(new LinkError(`${context()}: line is stopped`));
+    if (this.state === 'stopped') return Promise.reject(new LinkError(`${this.context(unitId, request)}: line is stopped`));
     if (this.state === 'reconnecting' && priority === POLL) {
-      return Promise.reject(new LinkError(`${context()}: not connected (${this.lastError?.message ?? 'reconnecting'})`));
+      return Promise.reject(new LinkError(`${this.context(unitId, request)}: not connected (${this.lastError?.message ?? 'reconnecting'})`));
     }
     const refusal = this.units.refusal(unitId, Date.now());
     if (refusal) {
       this.counters.backoffSkips++;
-      return Promise.reject(withContext(refusal, context()));
+      return Promise.reject(withContext(refusal, this.context(unitId, request)));
     }
+    // Polling flat out, every request passes here: no closures beyond the promise's own, and the
+    // error context is only built when a request fails (fewer young-generation collections).
     return new Promise<number[]>((resolve, reject) => {
       const now = Date.now();
       const job: Job = {
@@ -207,7 +209,7 @@ export class ModbusLine extends EventEmitter {
         attemptsLeft: 1 + (Number.isInteger(options.retries) && (options.retries as number) >= 0 ? (options.retries as number) : this.retries),
         expiresAt: now + this.queueTimeoutMs,
         resolve,
-        reject: (err) => reject(withContext(err, context())),
+        reject,
       };
       this.queue.push(job);
       this.pump();
@@ -363,7 +365,7 @@ export class ModbusLine extends EventEmitter {
       const refusal = this.units.refusal(job.unitId, now);
       if (refusal) {
         this.counters.backoffSkips++;
-        job.reject(refusal);
+        this.fail(job, refusal);
         continue;
       }
       this.send(job);
@@ -396,17 +398,28 @@ export class ModbusLine extends EventEmitter {
     } catch (err) {
       polling = Promise.reject(err);
     }
-    polling
-      .catch((err: unknown) => this.emit('poll-error', withContext(asError(err), `device "${device.name}"`)))
-      .finally(() => {
-        this.activePolls--;
-        const now = Date.now();
-        let notBefore = this.units.until(device.unitId);
-        // Offline, a poll fails without I/O: keep fast devices from spinning on failures.
-        if (this.state !== 'connected') notBefore = Math.max(notBefore, now + Math.max(device.intervalMs, OFFLINE_POLL_SPACING_MS));
-        this.devices.complete(entry, now, notBefore);
-        this.pump();
-      });
+    // One reaction per poll (not a catch + finally chain): it runs once per reading.
+    polling.then(
+      () => this.pollDone(entry),
+      (err: unknown) => {
+        try {
+          this.emit('poll-error', withContext(asError(err), `device "${device.name}"`));
+        } finally {
+          this.pollDone(entry);
+        }
+      },
+    );
+  }
+
+  private pollDone(entry: ScheduleEntry<DeviceSlot>): void {
+    const { device } = entry.item;
+    this.activePolls--;
+    const now = Date.now();
+    let notBefore = this.units.until(device.unitId);
+    // Offline, a poll fails without I/O: keep fast devices from spinning on failures.
+    if (this.state !== 'connected') notBefore = Math.max(notBefore, now + Math.max(device.intervalMs, OFFLINE_POLL_SPACING_MS));
+    this.devices.complete(entry, now, notBefore);
+    this.pump();
   }
 
   private wakeUpAt(at: number): void {
@@ -455,12 +468,12 @@ export class ModbusLine extends EventEmitter {
       this.counters.exceptions++;
       this.rate.add(now);
       this.unitAnswered(job.unitId);
-      job.reject(err);
+      this.fail(job, err);
       return;
     }
     if (err instanceof LinkError) {
       this.counters.linkErrors++;
-      job.reject(err);
+      this.fail(job, err);
       return;
     }
     const timedOut = err instanceof TimeoutError;
@@ -479,11 +492,19 @@ export class ModbusLine extends EventEmitter {
       this.queue.push(job);
     } else {
       if (timedOut) this.unitSilent(job.unitId, now);
-      job.reject(err);
+      this.fail(job, err);
     }
     if (linkSuspect && this.state === 'connected') {
       this.dropLink(`${this.consecutiveTimeouts} requests in a row timed out`);
     }
+  }
+
+  private fail(job: Job, err: Error): void {
+    job.reject(withContext(err, this.context(job.unitId, job.request)));
+  }
+
+  private context(unitId: number, request: ModbusRequest): string {
+    return `line "${this.name}" unit ${unitId} ${describeRequest(request)}`;
   }
 
   // ---- per-unit backoff ----
@@ -507,7 +528,7 @@ export class ModbusLine extends EventEmitter {
     for (let job = this.queue.pop(); job; job = this.queue.pop()) {
       if (which(job)) {
         this.counters.linkErrors++;
-        job.reject(why());
+        this.fail(job, why());
       } else keep.push(job);
     }
     for (const job of keep) this.queue.push(job);
