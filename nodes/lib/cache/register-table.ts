@@ -11,6 +11,11 @@ export interface Segment {
   words: Uint16Array;
   /** When each register was read (ms since epoch). */
   times: Float64Array;
+  /**
+   * The oldest of `times`, NaN until computed again after a write. Lets a read
+   * of a fresh segment (the gateway's common case) skip checking every register.
+   */
+  oldest: number;
 }
 
 export type TableRead = Uint16Array | 'unknown' | 'stale';
@@ -29,6 +34,7 @@ export class RegisterTable {
         const base = address - s.start;
         for (let k = 0; k < n; k++) s.words[base + k] = values[k];
         s.times.fill(time, base, base + n);
+        s.oldest = NaN;
         return;
       }
     }
@@ -40,7 +46,7 @@ export class RegisterTable {
     const merged = this.segments.slice(first, last);
     const start = Math.min(address, ...merged.map((s) => s.start));
     const stop = Math.max(end, ...merged.map((s) => s.start + s.words.length));
-    const seg: Segment = { start, words: new Uint16Array(stop - start), times: new Float64Array(stop - start) };
+    const seg: Segment = { start, words: new Uint16Array(stop - start), times: new Float64Array(stop - start), oldest: NaN };
     for (const s of merged) {
       seg.words.set(s.words, s.start - start);
       seg.times.set(s.times, s.start - start);
@@ -56,13 +62,19 @@ export class RegisterTable {
    */
   read(address: number, quantity: number, now: number, ttlMs: number): TableRead {
     const end = address + quantity;
-    for (const s of this.segments) {
-      const sEnd = s.start + s.words.length;
-      if (s.start <= address && end <= sEnd) {
+    const segments = this.segments;
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i];
+      if (s.start <= address && end <= s.start + s.words.length) {
         const base = address - s.start;
-        const oldest = now - ttlMs;
-        const times = s.times;
-        for (let k = base, stop = base + quantity; k < stop; k++) if (times[k] < oldest) return 'stale';
+        const limit = now - ttlMs;
+        let oldest = s.oldest;
+        if (oldest !== oldest) oldest = s.oldest = minimum(s.times);
+        if (oldest < limit) {
+          // Some register of the segment is old: only the requested ones decide.
+          const times = s.times;
+          for (let k = base, stop = base + quantity; k < stop; k++) if (times[k] < limit) return 'stale';
+        }
         return s.words.subarray(base, base + quantity);
       }
       if (s.start >= end) break;
@@ -73,7 +85,7 @@ export class RegisterTable {
   /** Oldest read time over the whole table, or undefined when empty. */
   oldest(): number | undefined {
     let t = Infinity;
-    for (const s of this.segments) for (let k = 0; k < s.times.length; k++) if (s.times[k] < t) t = s.times[k];
+    for (const s of this.segments) t = Math.min(t, minimum(s.times));
     return t === Infinity ? undefined : t;
   }
 
@@ -89,4 +101,10 @@ export class RegisterTable {
     for (const s of this.segments) n += s.words.byteLength + s.times.byteLength;
     return n;
   }
+}
+
+function minimum(times: Float64Array): number {
+  let t = Infinity;
+  for (let k = 0; k < times.length; k++) if (times[k] < t) t = times[k];
+  return t;
 }

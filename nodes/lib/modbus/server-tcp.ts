@@ -64,9 +64,15 @@ interface Connection {
   paused: boolean;
 }
 
-// One scratch buffer for the answers to one chunk: the data handler runs to the
-// end without yielding, so no two connections ever fill it at the same time.
-let out = Buffer.allocUnsafe(64 * 1024);
+// Answers to one chunk are encoded straight into a shared slab and written as a
+// view of it, without a copy: the data handler runs to the end without yielding,
+// so no two connections ever fill it at the same time. Bytes handed to a write
+// are never reused (the write may still be pending); a full slab is replaced by
+// a new one, as Node's own Buffer pool does.
+const SLAB = 64 * 1024;
+let out = Buffer.allocUnsafe(SLAB);
+/** Where this chunk's answers begin in `out`; `outPos` is where the next one goes. */
+let outStart = 0;
 let outPos = 0;
 const EMPTY = Buffer.alloc(0);
 /** Where an answer queued behind a pending one is encoded before it is copied out. */
@@ -225,7 +231,7 @@ export class ModbusTcpServer extends EventEmitter {
     }
     const end = buf.length;
     let p = 0;
-    outPos = 0;
+    outPos = outStart;
     while (end - p >= MBAP) {
       const protocol = (buf[p + 2] << 8) | buf[p + 3];
       const length = (buf[p + 4] << 8) | buf[p + 5];
@@ -343,18 +349,21 @@ export class ModbusTcpServer extends EventEmitter {
 
   private reserve(): void {
     if (outPos + MAX_FRAME > out.length) {
-      // Never reached by a single chunk in practice; keeps a flood of pipelined frames safe.
-      const bigger = Buffer.allocUnsafe(out.length * 2);
-      out.copy(bigger, 0, 0, outPos);
-      out = bigger;
+      // The slab is used up: this chunk's answers so far move to a fresh one (big
+      // enough for a flood of pipelined frames); earlier writes keep the old one alive.
+      const pending = outPos - outStart;
+      const fresh = Buffer.allocUnsafe(Math.max(SLAB, 2 * (pending + MAX_FRAME)));
+      out.copy(fresh, 0, outStart, outPos);
+      out = fresh;
+      outStart = 0;
+      outPos = pending;
     }
   }
 
   private flush(conn: Connection): void {
-    if (outPos === 0) return;
-    const data = Buffer.allocUnsafe(outPos);
-    out.copy(data, 0, 0, outPos);
-    outPos = 0;
+    if (outPos === outStart) return;
+    const data = out.subarray(outStart, outPos);
+    outStart = outPos;
     this.send(conn, data);
   }
 
@@ -384,7 +393,7 @@ export class ModbusTcpServer extends EventEmitter {
 
   private reject(conn: Connection, reason: string): void {
     this.stats.frameErrors++;
-    outPos = 0;
+    outPos = outStart;
     conn.rest = null;
     this.emit('frameError', new ConnectionFrameError(conn.remote, reason));
     conn.socket.destroy();
