@@ -9,10 +9,18 @@ import type { RegisterCache } from '../lib/cache';
 import { fleet } from '../lib/fleet';
 import { gatewaySettings, GatewayNodeFields, GatewaySettings, ModbusGateway, WriteEvent } from '../lib/gateway';
 import { listenRetrying } from '../lib/modbus/server-tcp';
+import { deployLookup, typedNumber, typedText } from '../shared/deploy-value';
 import { registryFromSettings } from '../shared/registry-endpoint';
 import { shortText, status } from '../shared/runtime';
 
-type GatewayConfig = NodeDef & GatewayNodeFields & { cache?: string };
+type GatewayConfig = NodeDef & GatewayNodeFields & { cache?: string; hostType?: string; portType?: string };
+
+/** Bind address and port, typed or from env (one flow, many sites); the engine checks the rest. */
+function withSiteValues(config: GatewayConfig, lookup: ReturnType<typeof deployLookup>): GatewayNodeFields {
+  const host = typedText({ field: 'bind address', value: config.host, type: config.hostType, types: ['str', 'env'] }, lookup, true);
+  const port = typedNumber({ field: 'port', value: config.port, type: config.portType, types: ['num', 'env'] }, lookup, { min: 0, max: 65535 });
+  return { ...config, host, port: port as GatewayNodeFields['port'] };
+}
 
 interface CacheConfigNode extends Node {
   cache?: RegisterCache;
@@ -42,7 +50,7 @@ export = function register(RED: NodeAPI): void {
     try {
       if (!cacheNode?.cache) throw new Error(RED._('rtu-gateway.errors.noCache'));
       if (cacheNode.configError) throw new Error(cacheNode.configError);
-      settings = gatewaySettings(config);
+      settings = gatewaySettings(withSiteValues(config, deployLookup(RED, node)));
     } catch (err) {
       node.error(`${where}: ${(err as Error).message}`);
       node.status(status.error(shortText((err as Error).message)));

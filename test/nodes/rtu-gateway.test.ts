@@ -163,6 +163,49 @@ test('a gateway without devices or cache shows why in red', async () => {
   assert.match((await statusUntil('gw', (s) => s.fill === 'red')).text ?? '', /unit id 1 is already used by "a"/);
 });
 
+test('bind address and port from environment variables, read at deploy (one flow, many sites)', async () => {
+  const port = await freePort();
+  process.env.RTU_TEST_GW_HOST = '127.0.0.1';
+  process.env.RTU_TEST_GW_PORT = String(port);
+  try {
+    await helper.load(NODES, flow({ host: 'RTU_TEST_GW_HOST', hostType: 'env', port: 'RTU_TEST_GW_PORT', portType: 'env' }));
+    assert.equal(await gatewayPort(), port);
+    const gw = (helper.getNode('gw') as unknown as { gateway: ModbusGateway }).gateway;
+    assert.equal(gw.server.address()?.address, '127.0.0.1');
+  } finally {
+    delete process.env.RTU_TEST_GW_HOST;
+    delete process.env.RTU_TEST_GW_PORT;
+  }
+});
+
+function loggedErrors(): string[] {
+  return (helper.log().args as Array<[{ level: number; msg: unknown }]>).filter(([e]) => e.level === 20).map(([e]) => String(e.msg));
+}
+
+test('an unset or non-numeric port variable stops the gateway, naming the node, the field and what the variable held', async () => {
+  process.env.RTU_TEST_GW_PORT = 'fifteen-o-two';
+  try {
+    await helper.load(NODES, flow({ port: 'RTU_TEST_GW_PORT', portType: 'env' }));
+    await statusUntil('gw', (s) => s.fill === 'red');
+    assert.ok(loggedErrors().includes('gateway "scada gateway": port from env RTU_TEST_GW_PORT is "fifteen-o-two" — not a whole number in 0..65535'), loggedErrors().join('\n'));
+    await helper.unload();
+    await helper.load(NODES, flow({ port: 'RTU_TEST_GW_UNSET', portType: 'env' }));
+    await statusUntil('gw', (s) => s.fill === 'red');
+  } finally {
+    delete process.env.RTU_TEST_GW_PORT;
+  }
+  assert.ok(loggedErrors().includes('gateway "scada gateway": port from env RTU_TEST_GW_UNSET is "" — not a whole number in 0..65535'), loggedErrors().join('\n'));
+  assert.equal((helper.getNode('gw') as unknown as { gateway?: ModbusGateway }).gateway, undefined);
+});
+
+test('a flow saved before host and port were typed (no hostType, portType) keeps its plain values', async () => {
+  const port = await freePort();
+  const nodes = flow({ port: String(port) });
+  assert.equal('portType' in nodes[4] || 'hostType' in nodes[4], false);
+  await helper.load(NODES, nodes);
+  assert.equal(await gatewayPort(), port);
+});
+
 test('editor strings exist in en-US and de', () => {
   checkLocales('rtu-gateway');
 });
