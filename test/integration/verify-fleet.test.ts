@@ -31,7 +31,7 @@ function meterPoints(order?: PointDef['order']): PointDef[] {
 }
 
 function line(name: string, port: number): ModbusLine {
-  const l = new ModbusLine({ name, transport: { kind: 'tcp', host: '127.0.0.1', port }, timeoutMs: 300, retries: 0 });
+  const l = new ModbusLine({ name, transport: { kind: 'tcp', host: '127.0.0.1', port }, timeoutMs: 800, retries: 1 });
   l.start();
   lines.push(l);
   return l;
