@@ -2,6 +2,7 @@
 import type { Node } from 'node-red';
 import type { LineOptions, ModbusLine } from '../lib/modbus/line';
 import type { Parity, TransportConfig } from '../lib/modbus/transport-types';
+import { Lookup, typedNumber, typedText } from '../shared/deploy-value';
 
 export interface LineConfigNode extends Node {
   /** The line, or undefined when the configuration is invalid (see `configError`). */
@@ -15,8 +16,12 @@ export interface LineNodeConfig {
   name?: string;
   transport?: string;
   host?: string;
+  /** Where host, port and serial path come from: typed (undefined in older flows) or an env variable. */
+  hostType?: string;
   port?: string | number;
+  portType?: string;
   serialPath?: string;
+  serialPathType?: string;
   baudRate?: string | number;
   parity?: string;
   dataBits?: string | number;
@@ -39,15 +44,17 @@ function numberField(cfg: LineNodeConfig, field: keyof LineNodeConfig, min: numb
   return value;
 }
 
-function transportFrom(cfg: LineNodeConfig): TransportConfig {
+function transportFrom(cfg: LineNodeConfig, lookup: Lookup): TransportConfig {
   const kind = cfg.transport || 'tcp';
   if (kind === 'tcp' || kind === 'rtu-tcp') {
-    const host = String(cfg.host ?? '').trim();
+    // Only the fields this transport uses are looked up: a serial path variable unset on a TCP site is no error.
+    const host = typedText({ field: 'host', value: cfg.host, type: cfg.hostType, types: ['str', 'env'] }, lookup, true).trim();
     if (!host) throw new Error('host is empty');
-    return { kind, host, port: numberField(cfg, 'port', 1, 65535) };
+    const port = typedNumber({ field: 'port', value: cfg.port, type: cfg.portType, types: ['num', 'env'] }, lookup, { min: 1, max: 65535 });
+    return { kind, host, port: numberField({ port: port as LineNodeConfig['port'] }, 'port', 1, 65535) };
   }
   if (kind === 'rtu-serial') {
-    const path = String(cfg.serialPath ?? '').trim();
+    const path = typedText({ field: 'serial path', value: cfg.serialPath, type: cfg.serialPathType, types: ['str', 'env'] }, lookup, true).trim();
     if (!path) throw new Error('serialPath is empty: choose the serial port of the RS485/RS232 adapter');
     const parity = String(cfg.parity || 'none');
     if (!['none', 'even', 'odd', 'mark', 'space'].includes(parity)) throw new Error(`parity "${parity}" is not none, even or odd`);
@@ -65,9 +72,12 @@ function transportFrom(cfg: LineNodeConfig): TransportConfig {
   throw new Error(`transport "${kind}" is not tcp, rtu-serial or rtu-tcp`);
 }
 
-/** Throws an Error whose message names the field and value at fault. */
-export function lineOptionsFrom(cfg: LineNodeConfig, fallbackName: string): LineOptions {
-  const transport = transportFrom(cfg);
+/**
+ * Throws an Error whose message names the field and value at fault. `lookup` reads the fields
+ * set to come from an environment variable, once, at deploy.
+ */
+export function lineOptionsFrom(cfg: LineNodeConfig, fallbackName: string, lookup: Lookup): LineOptions {
+  const transport = transportFrom(cfg, lookup);
   const delay = numberField(cfg, 'interRequestDelay', 0, 10000, 0);
   return {
     name: cfg.name || fallbackName,

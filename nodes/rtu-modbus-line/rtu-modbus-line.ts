@@ -5,6 +5,7 @@
 import type { NodeAPI, NodeDef } from 'node-red';
 import { ModbusLine } from '../lib/modbus/line';
 import { listSerialPorts } from '../lib/modbus/serial-ports';
+import { deployLookup } from '../shared/deploy-value';
 import { describeTransport, LineConfigNode, LineNodeConfig, lineOptionsFrom } from './line-config';
 
 export = function register(RED: NodeAPI): void {
@@ -15,7 +16,7 @@ export = function register(RED: NodeAPI): void {
     this.lineName = config.name || `line ${config.id}`;
 
     try {
-      const options = lineOptionsFrom(config, this.lineName);
+      const options = lineOptionsFrom(config, this.lineName, deployLookup(RED, this));
       line = new ModbusLine(options);
       const label = `${this.lineName} (${describeTransport(options.transport)})`;
       line.on('connect', () => this.log(`${label}: connected`));

@@ -48,6 +48,25 @@ test('pollers on an RS485 line read by profile; a switched-off unit does not sta
   assert.ok(good >= 4, `unit 2 kept its schedule next to the dead unit (${good} good readings in 3 s)`);
 });
 
+test('the serial path can come from an environment variable, read at deploy', async () => {
+  await helper.unload();
+  process.env.RTU_TEST_SERIAL_PATH = pty.clientPath;
+  try {
+    await helper.load([lineNode, pollerNode], [
+      { id: 'tab', type: 'tab' },
+      { id: 'bus3', type: 'rtu-modbus-line', name: 'site bus', transport: 'rtu-serial', serialPath: 'RTU_TEST_SERIAL_PATH', serialPathType: 'env',
+        baudRate: 19200, parity: 'none', dataBits: 8, stopBits: 1, timeout: 200, retries: 0 },
+      { id: 'e1', z: 'tab', type: 'rtu-modbus-poller', name: 'env meter', line: 'bus3', unitId: 1, interval: 0.5, source: 'model',
+        model: 'rtu/simulated-energy-meter', profile: 'basic_power', includeRaw: false, wires: [['e1-out']] },
+      { id: 'e1-out', z: 'tab', type: 'helper' },
+    ]);
+    const good = await nextMessage<ReadingMessage>('e1-out', (m) => m.rtu.quality === 'good', 5000);
+    assert.equal(good.rtu.line, 'site bus');
+  } finally {
+    delete process.env.RTU_TEST_SERIAL_PATH;
+  }
+});
+
 test('a missing serial port and an out-of-range unit id give red statuses and errors naming them; the runtime keeps running', async () => {
   await helper.unload();
   const line = { id: 'bus2', type: 'rtu-modbus-line', name: 'unplugged bus', transport: 'rtu-serial', serialPath: '/dev/ttyRTU-does-not-exist',

@@ -31,7 +31,22 @@ function poller(id: string, extra: Record<string, unknown>) {
 
 function flow(...nodes: Record<string, unknown>[]) {
   const outs = nodes.filter((n) => n.type === 'rtu-modbus-poller').map((n) => ({ id: `${n.id}-out`, z: 'tab', type: 'helper', wires: [] }));
-  return [{ id: 'tab', type: 'tab', label: 'pollers' }, lineConfig(), ...nodes, ...outs];
+  const line = nodes.find((n) => n.type === 'rtu-modbus-line') ? [] : [lineConfig()];
+  return [{ id: 'tab', type: 'tab', label: 'pollers' }, ...line, ...nodes, ...outs];
+}
+
+/** Sets environment variables for one test, removing them afterwards. */
+async function withEnv(vars: Record<string, string>, run: () => Promise<void>): Promise<void> {
+  Object.assign(process.env, vars);
+  try {
+    await run();
+  } finally {
+    for (const k of Object.keys(vars)) delete process.env[k];
+  }
+}
+
+function errorsOf(id: string): string[] {
+  return ((helper.getNode(id) as unknown as { error: { getCalls(): Array<{ args: unknown[] }> } }).error.getCalls() ?? []).map((c) => String(c.args[0]));
 }
 
 const isGood = (m: ReadingMessage) => m.rtu.quality === 'good';
@@ -137,4 +152,29 @@ test('the example flow deploys and both of its pollers deliver readings', async 
   const list = await nextMessage<ReadingMessage>('rtu_poll_ex_dbg2', isGood, 8000);
   assert.deepEqual(Object.keys(list.payload).sort(), ['active_energy_import_total', 'current_l1', 'frequency', 'voltage_l1_n']);
   assert.equal(list.rtu.units.frequency, 'Hz');
+});
+
+test('the line takes host and port from environment variables at deploy; a flow without hostType/portType keeps its typed values', async () => {
+  await withEnv({ RTU_TEST_LINE_HOST: '127.0.0.1', RTU_TEST_LINE_PORT: String(sim.port) }, async () => {
+    await helper.load([lineNode, pollerNode], flow(lineConfig({ host: 'RTU_TEST_LINE_HOST', hostType: 'env', port: 'RTU_TEST_LINE_PORT', portType: 'env' }), poller('pe', { name: 'env meter', unitId: 1 })));
+    const msg = await nextMessage<ReadingMessage>('pe-out', isGood);
+    assert.equal(msg.rtu.line, 'sim line');
+  });
+  await helper.unload();
+  const plain = lineConfig({ port: String(sim.port) });
+  assert.equal('hostType' in plain || 'portType' in plain, false);
+  await helper.load([lineNode, pollerNode], flow(plain, poller('pp', { name: 'plain meter', unitId: 1 })));
+  await nextMessage<ReadingMessage>('pp-out', isGood);
+});
+
+test('a line port variable that is not a port: the line and its pollers say which variable held what', async () => {
+  await withEnv({ RTU_TEST_LINE_PORT: '70000' }, async () => {
+    await helper.load([lineNode, pollerNode], flow(lineConfig({ port: 'RTU_TEST_LINE_PORT', portType: 'env' }), poller('pb', { name: 'meter', unitId: 1 })));
+  });
+  const expected = 'line "sim line": port from env RTU_TEST_LINE_PORT is "70000" — not a whole number in 1..65535';
+  assert.ok(errorsOf('line').includes(expected), errorsOf('line').join('\n'));
+  assert.ok(errorsOf('pb').includes(`device "meter": ${expected}`), errorsOf('pb').join('\n'));
+  await helper.unload();
+  await helper.load([lineNode, pollerNode], flow(lineConfig({ host: 'RTU_TEST_LINE_UNSET', hostType: 'env' }), poller('pc', { name: 'meter', unitId: 1 })));
+  assert.ok(errorsOf('line').includes('line "sim line": host from env RTU_TEST_LINE_UNSET is "" — empty'), errorsOf('line').join('\n'));
 });
