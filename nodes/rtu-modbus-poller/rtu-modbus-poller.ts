@@ -12,6 +12,7 @@ import { deviceHealthInput, lineHealthInput } from '../lib/modbus/health-input';
 import type { ModbusLine } from '../lib/modbus/line';
 import type { ModbusRequest } from '../lib/modbus/pdu';
 import type { PointValue, ReadingMessage } from '../lib/reading';
+import { deployLookup, typedNumber } from '../shared/deploy-value';
 import { registryFromSettings, serveRegistry } from '../shared/registry-endpoint';
 import { attachTestMode, shortText, status } from '../shared/runtime';
 import type { LineConfigNode } from '../rtu-modbus-line/line-config';
@@ -21,6 +22,8 @@ type PollerConfig = NodeDef &
   PollerFields & {
     line: string;
     unitId: string | number;
+    /** 'env': the unit id is read from an environment variable at deploy; undefined in older flows. */
+    unitIdType?: string;
     interval: string | number;
     includeRaw?: boolean;
     cache?: string;
@@ -64,6 +67,13 @@ export = function register(RED: NodeAPI): void {
     } catch (err) {
       return fail(err instanceof DeviceConfigError ? err.problems.join('\n') : (err as Error).message);
     }
+    let unitId: number;
+    try {
+      // 0..255 here; the line's transport narrows it (1..247 on serial) with its own message.
+      unitId = Number(typedNumber({ field: 'unit id', value: config.unitId, type: config.unitIdType, types: ['num', 'env'] }, deployLookup(RED, node), { min: 0, max: 255 }));
+    } catch (err) {
+      return fail(`${where}: ${(err as Error).message}`);
+    }
     const intervalMs = Math.round(Number(config.interval) * 1000);
     const line = lineNode.acquire(node.id) as ModbusLine;
     let device: DevicePoller;
@@ -71,7 +81,7 @@ export = function register(RED: NodeAPI): void {
       device = new DevicePoller({
         name,
         line,
-        unitId: Number(config.unitId),
+        unitId,
         intervalMs,
         points: resolved.points,
         plan: resolved.planOptions,
@@ -83,7 +93,7 @@ export = function register(RED: NodeAPI): void {
       void lineNode.release(node.id);
       return fail((err as Error).message);
     }
-    node.log(`${where} unit ${config.unitId} on line "${line.name}": ${resolved.plan.summary}`);
+    node.log(`${where} unit ${unitId} on line "${line.name}": ${resolved.plan.summary}`);
 
     const cacheNode = config.cache ? (RED.nodes.getNode(config.cache) as CacheNode | null) : null;
     // Writes that SCADA sends through the gateway reach the device through its own line.

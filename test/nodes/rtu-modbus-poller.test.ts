@@ -178,3 +178,20 @@ test('a line port variable that is not a port: the line and its pollers say whic
   await helper.load([lineNode, pollerNode], flow(lineConfig({ host: 'RTU_TEST_LINE_UNSET', hostType: 'env' }), poller('pc', { name: 'meter', unitId: 1 })));
   assert.ok(errorsOf('line').includes('line "sim line": host from env RTU_TEST_LINE_UNSET is "" — empty'), errorsOf('line').join('\n'));
 });
+
+test('the unit id from an environment variable selects the unit; a bad one is named with what it held; flows without unitIdType keep the plain id', async () => {
+  await withEnv({ RTU_TEST_UNIT: '3' }, async () => {
+    await helper.load([lineNode, pollerNode], flow(poller('pu', { name: 'env unit', unitId: 'RTU_TEST_UNIT', unitIdType: 'env' })));
+    assert.equal((await nextMessage<ReadingMessage>('pu-out', isGood)).rtu.unitId, 3);
+  });
+  await helper.unload();
+  await withEnv({ RTU_TEST_UNIT: 'three' }, async () => {
+    await helper.load([lineNode, pollerNode], flow(poller('pv', { name: 'bad unit', unitId: 'RTU_TEST_UNIT', unitIdType: 'env' })));
+  });
+  assert.ok(errorsOf('pv').includes('device "bad unit": unit id from env RTU_TEST_UNIT is "three" — not a whole number in 0..255'), errorsOf('pv').join('\n'));
+  await helper.unload();
+  const plain = poller('pw', { name: 'plain unit', unitId: '2' });
+  assert.equal('unitIdType' in plain, false);
+  await helper.load([lineNode, pollerNode], flow(plain));
+  assert.equal((await nextMessage<ReadingMessage>('pw-out', isGood)).rtu.unitId, 2);
+});
