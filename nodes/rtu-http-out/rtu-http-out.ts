@@ -5,13 +5,17 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { HttpFormat, InfluxPrecision } from '../lib/publish/http-formats';
 import { HttpAuth, HttpPreview, HttpPublisher } from '../lib/publish/http-publisher';
+import { deployLookup, typedText } from '../shared/deploy-value';
 import { attachTestMode, shortText, status } from '../shared/runtime';
 import { attachPublisher, QueueConfig, queueSetup, readingInput, ShapingConfig, shapingFrom } from '../rtu-mqtt-out/publisher-node';
 import { parseHeaderLines } from './headers';
 
 interface HttpOutConfig extends NodeDef, QueueConfig, ShapingConfig {
   url?: string;
+  /** Where the URLs come from: typed (undefined in older flows), an env variable or global context. */
+  urlType?: string;
   testUrl?: string;
+  testUrlType?: string;
   method?: string;
   format?: string;
   template?: string;
@@ -54,8 +58,10 @@ export = function register(RED: NodeAPI): void {
     try {
       const q = queueSetup(RED, node.id, config);
       const authType = (['basic', 'bearer'].includes(String(config.authType)) ? config.authType : 'none') as HttpAuth['type'];
-      const testUrl = (config.testUrl ?? '').trim();
-      const url = (config.url ?? '').trim();
+      // Read once at deploy: one flow, a per-site endpoint. An empty test URL variable means no test target.
+      const lookup = deployLookup(RED, node);
+      const testUrl = typedText({ field: 'test URL', value: config.testUrl, type: config.testUrlType, types: ['str', 'env', 'global'] }, lookup, false).trim();
+      const url = typedText({ field: 'URL', value: config.url, type: config.urlType, types: ['str', 'env', 'global'] }, lookup, true).trim();
       if (!url) throw new Error(RED._('rtu-http-out.errors.noUrl'));
       const useTls = url.startsWith('https:') || testUrl.startsWith('https:');
       publisher = new HttpPublisher({

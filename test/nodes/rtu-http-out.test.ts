@@ -112,6 +112,48 @@ test('configuration mistakes: red status at deploy, input refused with the reaso
   assert.match((caught2[0].error as { message: string }).message, /headers, line 1: "no colon here" is not "Name: value"/);
 });
 
+test('URL from an environment variable and test URL from global context, read at deploy', async () => {
+  process.env.RTU_TEST_HTTP_URL = `${rx.url}/site/env`;
+  helper.settings({ userDir, functionGlobalContext: { site: { testUrl: `${rx.url}/site/test` } } });
+  try {
+    await helper.load([httpOutNode, catchNode], flow({ url: 'RTU_TEST_HTTP_URL', urlType: 'env', testUrl: 'site.testUrl', testUrlType: 'global' }), creds);
+    const out = helper.getNode('out') as TestNode;
+    out.receive(reading('meter1', 1, { power_total: 1 }));
+    await waitFor(() => rx.accepted().length === 1, 'the reading at the env URL');
+    assert.equal(rx.requests[0].url, '/site/env');
+    testMode.set(true, 'node test');
+    out.receive(reading('meter1', 2, { power_total: 2 }));
+    await waitFor(() => rx.requests.some((r) => r.url === '/site/test'), 'the test reading at the global test URL');
+  } finally {
+    delete process.env.RTU_TEST_HTTP_URL;
+    helper.settings({ userDir });
+  }
+});
+
+test('an unset URL variable or context key refuses input, naming the node, the field and what the lookup returned', async () => {
+  await helper.load([httpOutNode, catchNode], flow({ url: 'RTU_TEST_HTTP_UNSET', urlType: 'env' }), creds);
+  const caught = collect('caught');
+  (helper.getNode('out') as TestNode).receive(reading('meter1', 1, { p: 1 }));
+  await waitFor(() => caught.length === 1, 'the refusal');
+  assert.equal((caught[0].error as { message: string }).message.replace(/^Error: /, ''), 'http-out "to backend": URL from env RTU_TEST_HTTP_UNSET is "" — empty');
+  await helper.unload();
+  await helper.load([httpOutNode, catchNode], flow({ url: 'site.nothing', urlType: 'global' }), creds);
+  const caught2 = collect('caught');
+  (helper.getNode('out') as TestNode).receive(reading('meter1', 1, { p: 1 }));
+  await waitFor(() => caught2.length === 1, 'the refusal');
+  assert.equal((caught2[0].error as { message: string }).message.replace(/^Error: /, ''), 'http-out "to backend": URL from global site.nothing is undefined — not a text');
+  assert.equal(rx.requests.length, 0);
+});
+
+test('a flow saved before the URLs were typed (no urlType, testUrlType) posts to its plain URL', async () => {
+  const nodes = flow({ url: `${rx.url}/plain` });
+  assert.equal('urlType' in nodes[1] || 'testUrlType' in nodes[1], false);
+  await helper.load([httpOutNode, catchNode], nodes, creds);
+  (helper.getNode('out') as TestNode).receive(reading('meter1', 1, { power_total: 1 }));
+  await waitFor(() => rx.accepted().length === 1, 'the reading');
+  assert.equal(rx.requests[0].url, '/plain');
+});
+
 test('every editor label and status text exists in English and German; help has the four sections', () => {
   const type = 'rtu-http-out';
   const dir = path.resolve(__dirname, '../../../nodes', type);
