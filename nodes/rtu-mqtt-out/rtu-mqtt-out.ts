@@ -6,6 +6,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { MqttPreview, MqttPublisher } from '../lib/publish/mqtt-publisher';
 import type { QoS } from '../lib/publish/mqtt-link';
 import { topicTemplateProblem } from '../lib/publish/template';
+import { deployLookup, DeployType, typedText } from '../shared/deploy-value';
 import { attachTestMode, shortText, status } from '../shared/runtime';
 import type { BrokerConfigNode } from '../rtu-mqtt-broker/broker-config';
 import { attachPublisher, QueueConfig, queueSetup, readingInput, ShapingConfig, shapingFrom } from './publisher-node';
@@ -13,12 +14,17 @@ import { attachPublisher, QueueConfig, queueSetup, readingInput, ShapingConfig, 
 interface MqttOutConfig extends NodeDef, QueueConfig, ShapingConfig {
   broker?: string;
   topic?: string;
+  /** Where the topic template and test prefix come from: typed (undefined in older flows), env or context. */
+  topicType?: string;
   split?: string;
   qos?: number | string;
   retain?: boolean;
   testTopicPrefix?: string;
+  testTopicPrefixType?: string;
   maxInFlight?: number | string;
 }
+
+const TOPIC_SOURCES: readonly DeployType[] = ['str', 'env', 'global', 'flow'];
 
 export = function register(RED: NodeAPI): void {
   const testMode = attachTestMode(RED);
@@ -35,10 +41,12 @@ export = function register(RED: NodeAPI): void {
       broker = RED.nodes.getNode(config.broker ?? '') as BrokerConfigNode | undefined;
       if (!broker) throw new Error(RED._('rtu-mqtt-out.errors.noBroker'));
       const split = config.split === 'point' ? 'point' : 'device';
-      const topic = (config.topic ?? '').trim();
+      // Read once at deploy: one flow, a per-site topic. An empty prefix variable means no test topics.
+      const lookup = deployLookup(RED, node);
+      const topic = typedText({ field: 'topic template', value: config.topic, type: config.topicType, types: TOPIC_SOURCES }, lookup, true).trim();
       const problem = topicTemplateProblem(topic, split === 'point');
       if (problem) throw new Error(problem);
-      const prefix = (config.testTopicPrefix ?? '').trim();
+      const prefix = typedText({ field: 'test topic prefix', value: config.testTopicPrefix, type: config.testTopicPrefixType, types: TOPIC_SOURCES }, lookup, false).trim();
       if (/[+#]/.test(prefix)) throw new Error(`test topic prefix "${prefix}" contains a wildcard (+ or #)`);
       const link = broker.acquire(node.id);
       if (!link) throw new Error(broker.configError ?? 'broker not configured');

@@ -111,6 +111,50 @@ test('wrong broker password: red status naming the refusal, readings queued, a s
   await waitFor(() => listQueues().some((q) => q.owner === 'rtu-mqtt-out to broker' && q.stats.depth === 2), 'two queued readings');
 });
 
+test('topic template from an environment variable and test prefix from global context, read at deploy', async () => {
+  process.env.RTU_TEST_MQTT_TOPIC = 'north/{device}/m';
+  helper.settings({ userDir, functionGlobalContext: { site: { testPrefix: 'staging/' } } });
+  try {
+    await helper.load([brokerNode, mqttOutNode, catchNode], flow({ topic: 'RTU_TEST_MQTT_TOPIC', topicType: 'env', testTopicPrefix: 'site.testPrefix', testTopicPrefixType: 'global' }), creds);
+    const out = helper.getNode('out') as TestNode;
+    out.receive(reading('meter1', 1, { power_total: 1 }));
+    await waitFor(() => broker.received.some((m) => m.topic === 'north/meter1/m'), 'the reading under the env topic');
+    testMode.set(true, 'node test');
+    out.receive(reading('meter1', 2, { power_total: 2 }));
+    await waitFor(() => broker.received.some((m) => m.topic === 'staging/north/meter1/m'), 'the test reading under the global prefix');
+  } finally {
+    delete process.env.RTU_TEST_MQTT_TOPIC;
+    helper.settings({ userDir });
+  }
+});
+
+test('an unset topic variable or a context key that is no text stops the node, naming the field and what the lookup returned', async () => {
+  await helper.load([brokerNode, mqttOutNode, catchNode], flow({ topic: 'RTU_TEST_MQTT_UNSET', topicType: 'env' }), creds);
+  const caught = collect('caught');
+  (helper.getNode('out') as TestNode).receive(reading('meter1', 1, { p: 1 }));
+  await waitFor(() => caught.length === 1, 'the refusal');
+  assert.equal((caught[0].error as { message: string }).message.replace(/^Error: /, ''), 'mqtt-out "to broker": topic template from env RTU_TEST_MQTT_UNSET is "" — empty');
+  await helper.unload();
+  helper.settings({ userDir, functionGlobalContext: { site: { testPrefix: { nested: true } } } });
+  try {
+    await helper.load([brokerNode, mqttOutNode, catchNode], flow({ testTopicPrefix: 'site.testPrefix', testTopicPrefixType: 'global' }), creds);
+  } finally {
+    helper.settings({ userDir });
+  }
+  const caught2 = collect('caught');
+  (helper.getNode('out') as TestNode).receive(reading('meter1', 1, { p: 1 }));
+  await waitFor(() => caught2.length === 1, 'the refusal');
+  assert.equal((caught2[0].error as { message: string }).message.replace(/^Error: /, ''), 'mqtt-out "to broker": test topic prefix from global site.testPrefix is {"nested":true} — not a text');
+});
+
+test('a flow saved before the topic was typed (no topicType, testTopicPrefixType) publishes under its plain topic', async () => {
+  const nodes = flow();
+  assert.equal('topicType' in nodes[2] || 'testTopicPrefixType' in nodes[2], false);
+  await helper.load([brokerNode, mqttOutNode, catchNode], nodes, creds);
+  (helper.getNode('out') as TestNode).receive(reading('meter1', 1, { power_total: 1 }));
+  await waitFor(() => broker.received.some((m) => m.topic === 'site/meter1/measurements'), 'the reading under the plain topic');
+});
+
 test('a bad topic template or TLS key stops the node with a clear status', async () => {
   await helper.load([brokerNode, mqttOutNode, catchNode], flow({ split: 'point', topic: 'site/{device}' }), creds);
   const out = helper.getNode('out') as unknown as { error: (...a: unknown[]) => void } & TestNode;
