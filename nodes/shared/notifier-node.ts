@@ -31,13 +31,16 @@ export interface NotifierNodeType<C extends CommonNotifyConfig, K extends object
   /** Names the node in errors: `<kind> "<name>"`. */
   kind: string;
   credentials: NodeCredentials<K>;
-  /** Builds the chat service; throws with a message for the user when the config is wrong. */
-  service(config: C, credentials: Partial<K>): ChatService;
+  /**
+   * Builds the chat service; throws with a message for the user when the config is wrong.
+   * `node` is there for values read at deploy (env variables, context).
+   */
+  service(config: C, credentials: Partial<K>, node: Node<K>): ChatService;
   /**
    * What is still missing for live delivery (no webhook, no token), if anything. The
    * node then deploys, warns once, and keeps alerts in its outbox until it is configured.
    */
-  missing?(config: C, credentials: Partial<K>): string | undefined;
+  missing?(config: C, credentials: Partial<K>, node: Node<K>): string | undefined;
 }
 
 /** Message formatting settings, as the chat services take them (empty fields fall back to the defaults). */
@@ -99,7 +102,7 @@ export function registerNotifierNode<C extends CommonNotifyConfig, K extends obj
     let configError: string | undefined;
     try {
       runner = new NotifierRunner(
-        spec.service(config, node.credentials ?? {}),
+        spec.service(config, node.credentials ?? {}, node),
         {
           label,
           queueDir: queueDir(RED, spec.type, node.id, config),
@@ -115,7 +118,7 @@ export function registerNotifierNode<C extends CommonNotifyConfig, K extends obj
       node.error(configError);
       node.status(status.error(shortText((err as Error).message)));
     }
-    const missing = runner ? spec.missing?.(config, node.credentials ?? {}) : undefined;
+    const missing = runner ? spec.missing?.(config, node.credentials ?? {}, node) : undefined;
     if (missing) {
       node.warn(`${label}: ${missing}; alerts are kept in the outbox until it is configured (test mode dry-run still works)`);
       node.status(status.warn(shortText(missing)));

@@ -104,6 +104,37 @@ test('test mode sends to the test chat, marked TEST', async () => {
   assert.match(receiver.messages[0].text, /^🧪 TEST\n🔴 RAISED critical · grid: grid frequency 49\.5 Hz/);
 });
 
+test('chat id and test chat id from environment variables, read at deploy', async () => {
+  process.env.RTU_TEST_TG_CHAT = CHAT;
+  process.env.RTU_TEST_TG_TEST_CHAT = TEST_CHAT;
+  try {
+    await helper.load([alertNode, telegramNode, catchNode], flow({ chatId: 'RTU_TEST_TG_CHAT', chatIdType: 'env', testChatId: 'RTU_TEST_TG_TEST_CHAT', testChatIdType: 'env' }), { tg: { token: TOKEN } });
+  } finally {
+    delete process.env.RTU_TEST_TG_CHAT;
+    delete process.env.RTU_TEST_TG_TEST_CHAT;
+  }
+  (helper.getNode('tg') as TestNode).receive({ payload: 'site north: door opened' });
+  await waitFor(() => receiver.messages.length === 1, 'the message to the env chat');
+  assert.equal(receiver.messages[0].chat, CHAT);
+  testMode.set(true, 'test');
+  (helper.getNode('tg') as TestNode).receive({ payload: 'site north: test' });
+  await waitFor(() => receiver.messages.length === 2, 'the message to the env test chat');
+  assert.equal(receiver.messages[1].chat, TEST_CHAT);
+});
+
+test('an empty chat variable: the node warns naming it and keeps alerts in its outbox; a flow without chatIdType keeps its plain chat', async () => {
+  await helper.load([alertNode, telegramNode, catchNode], flow({ chatId: 'RTU_TEST_TG_UNSET', chatIdType: 'env' }), { tg: { token: TOKEN } });
+  const warned = (helper.log().args as Array<[{ level: number; msg: unknown }]>).filter(([e]) => e.level === 30).map(([e]) => String(e.msg));
+  assert.ok(warned.some((m) => m.startsWith('telegram "on-call": chat id from env RTU_TEST_TG_UNSET is "" — empty; alerts are kept in the outbox')), warned.join('\n'));
+  await helper.unload();
+  const plain = flow();
+  assert.equal('chatIdType' in plain[2] || 'testChatIdType' in plain[2], false);
+  await helper.load([alertNode, telegramNode, catchNode], plain, { tg: { token: TOKEN } });
+  (helper.getNode('tg') as TestNode).receive({ payload: 'plain chat' });
+  await waitFor(() => receiver.messages.length === 1, 'the message to the plain chat');
+  assert.equal(receiver.messages[0].chat, CHAT);
+});
+
 test('locale keys exist in en-US and de, help has four sections, the token is a credential', () => {
   const dir = path.resolve(__dirname, '../../../nodes/rtu-telegram');
   const html = fs.readFileSync(path.join(dir, 'rtu-telegram.html'), 'utf8');
