@@ -175,3 +175,52 @@ test('the bundled RTU pipeline opens in the editor without unknown nodes', async
   await page.waitForTimeout(500);
   await page.screenshot({ path: artifact('editor-flow-dashboard.png') });
 });
+
+// Fields an integrator sets per site; each must be a TypedInput (str/num, env, context).
+const TYPED_FIELDS: Record<string, number> = {
+  'rtu-gateway': 2,
+  'rtu-modbus-line': 3,
+  'rtu-modbus-poller': 1,
+  'rtu-http-out': 2,
+  'rtu-mqtt-out': 2,
+  'rtu-telegram': 2,
+};
+
+test('every rtu-* edit dialog opens without a script error; per-site fields are TypedInputs', async () => {
+  const errors: string[] = [];
+  const onError = (e: Error) => errors.push(e.message);
+  page.on('pageerror', onError);
+  const problems: string[] = [];
+  try {
+    for (const type of types) {
+      const before = errors.length;
+      const isConfig = await page.evaluate((t) => {
+        const RED = (window as unknown as { RED: any }).RED; // eslint-disable-line @typescript-eslint/no-explicit-any
+        if (RED.nodes.getType(t).category === 'config') {
+          RED.editor.editConfig('', t, '_ADD_');
+          return true;
+        }
+        const id = RED.nodes.id();
+        RED.nodes.import([{ id, type: t, z: RED.workspaces.active(), x: 200, y: 200, wires: [] }]);
+        RED.editor.edit(RED.nodes.node(id));
+        return false;
+      }, type);
+      const form = isConfig ? '#node-config-dialog-edit-form' : '#dialog-form';
+      try {
+        await page.waitForSelector(`.red-ui-tray ${form}`, { timeout: 10000 });
+      } catch {
+        problems.push(`${type}: the edit dialog did not open`);
+        continue;
+      }
+      await page.waitForTimeout(300);
+      const typed = await page.$$eval(`.red-ui-tray ${form} .red-ui-typedInput-container`, (els) => els.length);
+      if (typed < (TYPED_FIELDS[type] ?? 0)) problems.push(`${type}: ${typed} TypedInputs, expected at least ${TYPED_FIELDS[type]}`);
+      if (errors.length > before) problems.push(`${type}: script error in the dialog: ${errors.slice(before).join('; ')}`);
+      await page.click(isConfig ? '#node-config-dialog-cancel' : '#node-dialog-cancel');
+      await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, undefined, { timeout: 10000 });
+    }
+  } finally {
+    page.off('pageerror', onError);
+  }
+  assert.deepEqual(problems, []);
+});
