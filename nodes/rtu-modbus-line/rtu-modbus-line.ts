@@ -3,6 +3,8 @@
  * starts the line, the last `release()` stops it, so redeploys free the port.
  */
 import type { NodeAPI, NodeDef } from 'node-red';
+import { health } from '../lib/health/registry';
+import { lineHealthInput } from '../lib/modbus/health-input';
 import { ModbusLine } from '../lib/modbus/line';
 import { listSerialPorts } from '../lib/modbus/serial-ports';
 import { deployLookup } from '../shared/deploy-value';
@@ -27,20 +29,32 @@ export = function register(RED: NodeAPI): void {
       this.error(this.configError);
     }
 
+    // The line reports to the health registry while it has users, once, whatever the number of pollers.
+    let leaveHealth: (() => void) | undefined;
+
     this.acquire = (userId) => {
       if (!line) return undefined;
-      if (users.size === 0) line.start();
+      const started = line;
+      if (users.size === 0) {
+        started.start();
+        leaveHealth = health.registerLine(started.name, () => lineHealthInput(started.stats()));
+      }
       users.add(userId);
-      return line;
+      return started;
     };
 
     this.release = async (userId) => {
       users.delete(userId);
-      if (users.size === 0 && line) await line.stop();
+      if (users.size > 0 || !line) return;
+      leaveHealth?.();
+      leaveHealth = undefined;
+      await line.stop();
     };
 
     this.on('close', (_removed: boolean, done: () => void) => {
       users.clear();
+      leaveHealth?.();
+      leaveHealth = undefined;
       const stopping = line ? line.stop() : Promise.resolve();
       stopping.then(() => done(), (err: Error) => {
         this.warn(`line "${this.lineName}": ${err.message}`);

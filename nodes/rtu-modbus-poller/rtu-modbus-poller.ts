@@ -8,7 +8,7 @@ import type { RegisterCache } from '../lib/cache';
 import { fleet } from '../lib/fleet';
 import { health } from '../lib/health/registry';
 import { DevicePoller } from '../lib/modbus/device-poller';
-import { deviceHealthInput, lineHealthInput } from '../lib/modbus/health-input';
+import { deviceHealthInput } from '../lib/modbus/health-input';
 import type { ModbusLine } from '../lib/modbus/line';
 import type { ModbusRequest } from '../lib/modbus/pdu';
 import type { PointValue, ReadingMessage } from '../lib/reading';
@@ -143,7 +143,6 @@ export = function register(RED: NodeAPI): void {
       lastReading: () => last,
     });
     const leaveHealth = health.registerDevice(name, () => deviceHealthInput(device.stats()));
-    const leaveLineHealth = health.registerLine(line.name, () => lineHealthInput(line.stats()));
     device.start();
 
     node.on('input', (msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => {
@@ -169,7 +168,6 @@ export = function register(RED: NodeAPI): void {
       cacheNode?.cache?.removeWriter(name, writer);
       leaveFleet();
       leaveHealth();
-      leaveLineHealth();
       lineNode.release(node.id).then(() => done(), () => done());
     });
   }

@@ -195,3 +195,14 @@ test('the unit id from an environment variable selects the unit; a bad one is na
   await helper.load([lineNode, pollerNode], flow(plain));
   assert.equal((await nextMessage<ReadingMessage>('pw-out', isGood)).rtu.unitId, 2);
 });
+
+test('the line reports its health while pollers use it, and leaves the health registry on redeploy', async () => {
+  const { health } = await import('../../nodes/lib/health/registry');
+  await helper.load([lineNode, pollerNode], flow(poller('pa', { name: 'meter a', unitId: 1 }), poller('pb', { name: 'meter b', unitId: 2 })));
+  await nextMessage<ReadingMessage>('pa-out', isGood);
+  const line = health.snapshot().lines['sim line'];
+  assert.ok(line, 'the line is in the health snapshot');
+  assert.equal(line.connected, true);
+  await helper.unload();
+  assert.equal(health.snapshot().lines['sim line'], undefined);
+});
