@@ -5,39 +5,17 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { fleet } from '../lib/fleet';
+import { pollHealthInput } from '../lib/health/poll-input';
 import { health } from '../lib/health/registry';
 import type { IedLink, LinkState } from '../lib/iec61850/ied-link';
-import { IedPoller, IedPollerStats, PollerConfigError } from '../lib/iec61850/ied-poller';
+import { IedPoller, PollerConfigError } from '../lib/iec61850/ied-poller';
 import type { IedReading } from '../lib/iec61850/readings';
 import type { ReadingMessage } from '../lib/reading';
-import { attachTestMode, shortText, status } from '../shared/runtime';
+import { attachTestMode, shortText, status, writeRequest } from '../shared/runtime';
 import type { IedConfigNode } from '../rtu-iec61850-ied/ied-config';
 import { IedPollerNodeConfig, pollerOptionsFrom } from './poller-config';
 
 type Done = (err?: Error) => void;
-
-function writeRequest(msg: NodeMessage & { write?: unknown }): Record<string, unknown> | undefined {
-  const payload = msg.payload as { write?: unknown } | undefined;
-  const w = msg.write ?? (payload && typeof payload === 'object' ? payload.write : undefined);
-  return w && typeof w === 'object' && !Array.isArray(w) ? (w as Record<string, unknown>) : undefined;
-}
-
-function healthInput(s: IedPollerStats) {
-  const polls = s.polls.ok + s.polls.partial + s.polls.failed;
-  return {
-    line: s.ied,
-    lastGoodAt: s.lastGoodAt,
-    lastPollAt: s.lastPollAt,
-    successRate: polls ? (s.polls.ok + s.polls.partial) / polls : undefined,
-    polls,
-    failures: s.polls.failed,
-    latencyP50Ms: s.latencyMs.p50,
-    latencyP95Ms: s.latencyMs.p95,
-    consecutiveFailures: s.consecutiveFailures,
-    lastError: s.lastError,
-    intervalMs: s.intervalMs || undefined,
-  };
-}
 
 export = function register(RED: NodeAPI): void {
   function RtuIec61850PollerNode(this: Node, config: NodeDef & IedPollerNodeConfig) {
@@ -106,7 +84,7 @@ export = function register(RED: NodeAPI): void {
       readOnce: () => poller.readNow(),
       lastReading: () => last,
     });
-    const leaveHealth = health.registerDevice(name, () => healthInput(poller.stats()));
+    const leaveHealth = health.registerDevice(name, () => { const s = poller.stats(); return pollHealthInput(s, s.ied); });
     poller.start();
 
     node.on('input', (msg: NodeMessage, _send: unknown, done: Done) => {

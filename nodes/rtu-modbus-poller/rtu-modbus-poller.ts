@@ -14,7 +14,7 @@ import type { ModbusRequest } from '../lib/modbus/pdu';
 import type { PointValue, ReadingMessage } from '../lib/reading';
 import { deployLookup, typedNumber } from '../shared/deploy-value';
 import { registryFromSettings, serveRegistry } from '../shared/registry-endpoint';
-import { attachTestMode, shortText, status } from '../shared/runtime';
+import { attachTestMode, shortText, status, writeRequest } from '../shared/runtime';
 import type { LineConfigNode } from '../rtu-modbus-line/line-config';
 import { DeviceConfigError, planForEditor, PollerFields, resolveDevice } from './poller-config';
 
@@ -32,12 +32,6 @@ type PollerConfig = NodeDef &
 /** What a cache config node offers (rtu-cache). */
 interface CacheNode extends Node {
   cache?: Pick<RegisterCache, 'update' | 'setWriter' | 'removeWriter'>;
-}
-
-function writeRequest(msg: NodeMessage & { write?: unknown }): Record<string, PointValue> | undefined {
-  const payload = msg.payload as { write?: unknown } | undefined;
-  const w = msg.write ?? (payload && typeof payload === 'object' ? payload.write : undefined);
-  return w && typeof w === 'object' && !Array.isArray(w) ? (w as Record<string, PointValue>) : undefined;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -147,7 +141,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on('input', (msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => {
       const writes = writeRequest(msg);
-      const action = writes ? device.writeMany(writes).then(() => device.readNow()) : device.readNow();
+      const action = writes ? device.writeMany(writes as Record<string, PointValue>).then(() => device.readNow()) : device.readNow();
       action.then(
         (reading) => {
           emit(reading);

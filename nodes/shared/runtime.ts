@@ -1,7 +1,7 @@
 /** The few helpers that know the Node-RED runtime, shared by every node adapter. */
 import path from 'path';
 import os from 'os';
-import type { NodeAPI, NodeStatus } from 'node-red';
+import type { NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { testMode } from '../lib/test-mode';
 
 /** A path inside the Node-RED user dir (where queues, alert state and the test-mode switch live). */
@@ -31,4 +31,11 @@ export const status = {
 /** Short, stable status text: Node-RED truncates long text in the editor anyway. */
 export function shortText(text: string, max = 60): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** The named points an input message asks a poller to write: `msg.write` or `msg.payload.write`. */
+export function writeRequest(msg: NodeMessage & { write?: unknown }): Record<string, unknown> | undefined {
+  const payload = msg.payload as { write?: unknown } | undefined;
+  const w = msg.write ?? (payload && typeof payload === 'object' ? payload.write : undefined);
+  return w && typeof w === 'object' && !Array.isArray(w) ? (w as Record<string, unknown>) : undefined;
 }

@@ -1,26 +1,12 @@
 /** Maps line and device statistics onto the health registry's inputs. */
+import { pollHealthInput } from '../health/poll-input';
 import type { DeviceHealthInput, LineHealthInput } from '../health/types';
 import type { DeviceStats } from './device-poller';
 import type { LineStats } from './line';
 
 export function deviceHealthInput(s: DeviceStats): DeviceHealthInput {
-  const polls = s.polls.ok + s.polls.partial + s.polls.failed;
-  return {
-    line: s.line,
-    lastGoodAt: s.lastGoodAt,
-    lastPollAt: s.lastPollAt,
-    successRate: polls ? (s.polls.ok + s.polls.partial) / polls : undefined,
-    polls,
-    failures: s.polls.failed,
-    latencyP50Ms: s.latencyMs.p50,
-    latencyP95Ms: s.latencyMs.p95,
-    consecutiveFailures: s.consecutiveFailures,
-    backoff: s.unit.backingOff
-      ? { active: true, retryAt: s.unit.retryAt, backoffMs: s.unit.backoffMs }
-      : false,
-    lastError: s.lastError,
-    intervalMs: s.intervalMs,
-  };
+  const backoff = s.unit.backingOff ? { active: true, retryAt: s.unit.retryAt, backoffMs: s.unit.backoffMs } : false;
+  return { ...pollHealthInput(s, s.line), backoff };
 }
 
 export function lineHealthInput(s: LineStats): LineHealthInput {
