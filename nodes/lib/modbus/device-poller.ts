@@ -132,8 +132,10 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
       if (this.byName.has(p.name)) throw new Error(`${where}: point name "${p.name}" is used twice`);
       this.byName.set(p.name, p);
       if (p.unit) this.units[p.name] = p.unit;
-      this.pointInfo[p.name] = { registerType: p.registerType, address: p.address, dataType: p.dataType, ...(p.description ? { description: p.description } : {}) };
+      // Shared by every reading of this device, so frozen: a flow that edits one reading cannot change the next.
+      this.pointInfo[p.name] = Object.freeze({ registerType: p.registerType, address: p.address, dataType: p.dataType, ...(p.description ? { description: p.description } : {}) });
     }
+    Object.freeze(this.pointInfo);
     try {
       this.plan = planReads(this.points, options.plan);
     } catch (err) {
