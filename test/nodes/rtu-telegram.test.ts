@@ -36,6 +36,9 @@ before(async () => {
 afterEach(async () => {
   testMode.set(false, 'test');
   await helper.unload();
+  // Every test's node has the same id, so the same durable outbox: start each test with an empty one
+  // (a notice in flight at unload is delivered again at the next deploy, as at-least-once allows).
+  fs.rmSync(path.join(userDir, 'energy-rtu', 'outbox'), { recursive: true, force: true });
   receiver.messages.length = 0;
   receiver.revoked.clear();
 });
