@@ -31,6 +31,8 @@ before(async () => {
 afterEach(async () => {
   testMode.set(false, 'test');
   await helper.unload();
+  // Tests reuse node ids and so durable outboxes: start each test with empty ones.
+  fs.rmSync(path.join(userDir, 'energy-rtu', 'outbox'), { recursive: true, force: true });
   receiver.messages.length = 0;
   receiver.deleted.clear();
 });
