@@ -27,7 +27,14 @@ export class TcpTransport extends LinkTransport implements Transport {
   readonly kind = 'tcp' as const;
   readonly serial = false;
   readonly charTimeMs = 0;
-  private readonly pending = new Map<number, TcpPending>();
+  /**
+   * Exchanges in flight, in slots that are reused and never given back: a Map here reallocated its
+   * table on deletes, and V8 allocates the table of a long-lived Map in the old generation, so
+   * polling flat out filled the old generation at megabytes per second and forced a major GC every
+   * second or two (whose marking threads then competed with everything else on a small machine).
+   */
+  private readonly slots: (TcpPending | undefined)[] = [];
+  private inFlightCount = 0;
   private readonly expired = new Set<number>();
   private readonly expiredOrder: number[] = [];
   private nextTid = 1;
@@ -38,7 +45,7 @@ export class TcpTransport extends LinkTransport implements Transport {
   }
 
   get inFlight(): number {
-    return this.pending.size;
+    return this.inFlightCount;
   }
 
   exchange(unitId: number, request: ModbusRequest, timeoutMs: number, done: ExchangeCallback): void {
@@ -55,7 +62,7 @@ export class TcpTransport extends LinkTransport implements Transport {
     frame[6] = unitId;
     pdu.copy(frame, MBAP_LENGTH);
     const p: TcpPending = { tid, done, timeoutMs, timer: setTimeout(() => this.onTimeout(p), timeoutMs) };
-    this.pending.set(tid, p);
+    this.track(p);
     this.write(frame);
   }
 
@@ -63,7 +70,7 @@ export class TcpTransport extends LinkTransport implements Transport {
     for (;;) {
       const tid = this.nextTid;
       this.nextTid = tid === 0xffff ? 1 : tid + 1;
-      if (!this.pending.has(tid)) {
+      if (!this.lookup(tid)) {
         this.expired.delete(tid);
         return tid;
       }
@@ -76,7 +83,7 @@ export class TcpTransport extends LinkTransport implements Transport {
     while (buf.length - off >= MBAP_LENGTH) {
       const tid = buf.readUInt16BE(off);
       const length = buf.readUInt16BE(off + 4);
-      const p = this.pending.get(tid);
+      const p = this.lookup(tid);
       const plausible =
         buf.readUInt16BE(off + 2) === 0 && length >= 2 && length <= 254 && (p !== undefined || this.expired.has(tid));
       if (!plausible) {
@@ -99,8 +106,7 @@ export class TcpTransport extends LinkTransport implements Transport {
   }
 
   private onTimeout(p: TcpPending): void {
-    if (this.pending.get(p.tid) !== p) return;
-    this.pending.delete(p.tid);
+    if (!this.untrack(p)) return;
     this.rememberExpired(p.tid);
     // A frame of this transaction that started but never completed would swallow the next answers.
     if (this.rx.length >= MBAP_LENGTH && this.rx.readUInt16BE(0) === p.tid) {
@@ -122,7 +128,7 @@ export class TcpTransport extends LinkTransport implements Transport {
 
   private finish(p: TcpPending, err: Error | null, pdu?: Buffer): void {
     clearTimeout(p.timer);
-    this.pending.delete(p.tid);
+    this.untrack(p);
     p.done(err, pdu);
   }
 
@@ -130,6 +136,37 @@ export class TcpTransport extends LinkTransport implements Transport {
     this.rx = EMPTY;
     this.expired.clear();
     this.expiredOrder.length = 0;
-    for (const p of [...this.pending.values()]) this.finish(p, err);
+    const all = this.slots.filter((p): p is TcpPending => p !== undefined);
+    for (const p of all) this.finish(p, err);
+  }
+
+  private lookup(tid: number): TcpPending | undefined {
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) {
+      const p = slots[i];
+      if (p !== undefined && p.tid === tid) return p;
+    }
+    return undefined;
+  }
+
+  private track(p: TcpPending): void {
+    const slots = this.slots;
+    this.inFlightCount++;
+    for (let i = 0; i < slots.length; i++) {
+      if (slots[i] === undefined) {
+        slots[i] = p;
+        return;
+      }
+    }
+    slots.push(p);
+  }
+
+  /** False when the exchange was no longer in flight. */
+  private untrack(p: TcpPending): boolean {
+    const i = this.slots.indexOf(p);
+    if (i < 0) return false;
+    this.slots[i] = undefined;
+    this.inFlightCount--;
+    return true;
   }
 }
