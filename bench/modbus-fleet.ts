@@ -25,6 +25,8 @@ import type { ReadingMessage } from '../nodes/lib/reading';
 import { sharedRegistry } from '../nodes/lib/registry';
 import { DEFAULT_SIMULATED_MODEL } from '../nodes/lib/simulator/models';
 import { startSimulator, RunningSimulator } from '../nodes/lib/simulator/start';
+import { planReads } from '../nodes/lib/modbus/planner';
+import { FloorResult, FloorSpec, runBareClient } from './modbus-floor';
 
 interface Scenario {
   name: string;
@@ -33,6 +35,10 @@ interface Scenario {
   intervalMs: number;
   /** Requests in flight per connection (the simulator answers pipelined requests in order). */
   maxOutstanding: number;
+  /** Also poll the fleet with a bare-socket client (bench/modbus-floor.ts): this machine's noise floor. */
+  floor?: boolean;
+  /** Serve the meters from the pollers' own process: no scheduling between two processes on the machine's cores. */
+  simulatorInClient?: boolean;
 }
 
 interface ClientSpec extends Scenario {
@@ -79,18 +85,23 @@ interface ClientResult {
 const SCENARIOS: Scenario[] = [
   { name: '10 devices at 1 s', ports: 1, unitsPerPort: 10, intervalMs: 1000, maxOutstanding: 1 },
   { name: '100 devices (10 ports x 10 units) at 1 s', ports: 10, unitsPerPort: 10, intervalMs: 1000, maxOutstanding: 1 },
-  { name: '100 devices as fast as possible', ports: 10, unitsPerPort: 10, intervalMs: 0, maxOutstanding: 1 },
+  { name: '100 devices as fast as possible', ports: 10, unitsPerPort: 10, intervalMs: 0, maxOutstanding: 1, floor: true },
+  { name: '100 devices as fast as possible, simulator in the same process', ports: 10, unitsPerPort: 10, intervalMs: 0, maxOutstanding: 1, simulatorInClient: true },
   { name: '100 devices as fast as possible, 4 pipelined', ports: 10, unitsPerPort: 10, intervalMs: 0, maxOutstanding: 4 },
   { name: '1000 devices (10 ports x 100 units) at 1 s', ports: 10, unitsPerPort: 100, intervalMs: 1000, maxOutstanding: 1 },
 ];
 
 // ---------------------------------------------------------------- simulator (child)
 
-async function runSimulator(ports: number, unitsPerPort: number): Promise<void> {
+async function startFleet(ports: number, unitsPerPort: number): Promise<number[]> {
   const units = Array.from({ length: unitsPerPort }, (_, i) => i + 1);
   const sims: RunningSimulator[] = [];
   for (let i = 0; i < ports; i++) sims.push(await startSimulator({ units, maxConnections: 10 }));
-  process.send?.({ ports: sims.map((s) => s.port) });
+  return sims.map((s) => s.port);
+}
+
+async function runSimulator(ports: number, unitsPerPort: number): Promise<void> {
+  process.send?.({ ports: await startFleet(ports, unitsPerPort) });
   process.on('disconnect', () => process.exit(0));
 }
 
@@ -98,7 +109,8 @@ async function runSimulator(ports: number, unitsPerPort: number): Promise<void> 
 
 async function runClient(spec: ClientSpec): Promise<ClientResult> {
   const model = sharedRegistry().requireModel(DEFAULT_SIMULATED_MODEL);
-  const lines = spec.portNumbers.map(
+  const portNumbers = spec.simulatorInClient ? await startFleet(spec.ports, spec.unitsPerPort) : spec.portNumbers;
+  const lines = portNumbers.map(
     (port, i) =>
       new ModbusLine({
         name: `line${i}`,
@@ -268,25 +280,45 @@ function firstMessage<T>(proc: ChildProcess, timeoutMs: number): Promise<T> {
   });
 }
 
-async function runScenario(s: Scenario, durationMs: number): Promise<ClientResult> {
+interface ScenarioResult {
+  client: ClientResult;
+  floor?: FloorResult;
+}
+
+async function runScenario(s: Scenario, durationMs: number): Promise<ScenarioResult> {
+  const clientArgs = (process.env.FLEET_CLIENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  if (s.simulatorInClient) {
+    const spec: ClientSpec = { ...s, portNumbers: [], warmupMs: 2000, durationMs };
+    return { client: await runChild<ClientResult>(['--role', 'client', '--spec', JSON.stringify(spec)], clientArgs, durationMs + 30000) };
+  }
   // A larger young generation keeps the simulator's garbage collections short; its pauses would
   // show up as staleness of every device at once. The pollers run with Node's defaults.
   const sim = child(['--role', 'sim', '--ports', String(s.ports), '--units', String(s.unitsPerPort)], ['--max-semi-space-size=64', ...(process.env.FLEET_SIM_NODE_ARGS ?? '').split(' ').filter(Boolean)]);
   try {
     const { ports } = await firstMessage<{ ports: number[] }>(sim, 20000);
     const spec: ClientSpec = { ...s, portNumbers: ports, simPid: sim.pid, warmupMs: 2000, durationMs };
-    const client = child(['--role', 'client', '--spec', JSON.stringify(spec)], (process.env.FLEET_CLIENT_NODE_ARGS ?? '').split(' ').filter(Boolean));
-    try {
-      return await firstMessage<ClientResult>(client, durationMs + 30000);
-    } finally {
-      client.kill();
-    }
+    const client = await runChild<ClientResult>(['--role', 'client', '--spec', JSON.stringify(spec)], clientArgs, durationMs + 30000);
+    if (!s.floor) return { client };
+    const model = sharedRegistry().requireModel(DEFAULT_SIMULATED_MODEL);
+    const requests = planReads(model.points, { neverRead: model.neverRead }).requests.map((r) => ({ fc: r.fc, address: r.address, quantity: r.quantity }));
+    const floorSpec: FloorSpec = { portNumbers: ports, unitsPerPort: s.unitsPerPort, requests, warmupMs: 2000, durationMs };
+    const floor = await runChild<FloorResult>(['--role', 'floor', '--spec', JSON.stringify(floorSpec)], [], durationMs + 30000);
+    return { client, floor };
   } finally {
     sim.kill();
   }
 }
 
-function report(s: Scenario, r: ClientResult): void {
+async function runChild<T>(args: string[], execArgv: string[], timeoutMs: number): Promise<T> {
+  const proc = child(args, execArgv);
+  try {
+    return await firstMessage<T>(proc, timeoutMs);
+  } finally {
+    proc.kill();
+  }
+}
+
+function report(s: Scenario, { client: r, floor }: ScenarioResult): void {
   const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const readingsPerSec = r.readings / r.seconds;
   const valuesPerSec = r.values / r.seconds;
@@ -307,6 +339,12 @@ function report(s: Scenario, r: ClientResult): void {
   if (s.intervalMs === 0) console.log(`  most turns waited              ${r.mostTurnsWaited}   (readings of other devices on its line between two of one device; round-robin: ${s.unitsPerPort - 1})`);
   console.log(`  client GC                      ${r.gcCount} pauses, ${fmt(r.gcTotalMs, 0)} ms in all, longest ${fmt(r.gcMaxMs, 1)} ms`);
   if (r.simCores !== undefined) console.log(`  simulator CPU                  ${fmt(r.simCores, 2)} cores`);
+  if (s.simulatorInClient) console.log(`  (the simulator runs in the pollers' process: client CPU and RSS include serving the fleet)`);
+  if (floor) {
+    const f = floor;
+    console.log(`  noise floor                    worst ${fmt(f.worstStalenessMs)} ms = ${fmt(f.worstStalenessMs / f.achievedCycleMs, 2)}x its ${fmt(f.achievedCycleMs, 1)} ms cycle; p99 gap ${fmt(f.gapP99Ms / f.achievedCycleMs, 2)}x`);
+    console.log(`                                 (bare-socket client, same fleet and requests, no package code: ${fmt(f.readings / f.seconds)} readings/s, ${fmt(f.cpuSeconds / f.seconds, 2)} cores)`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -342,6 +380,14 @@ if (role === 'sim') {
     console.error(`simulator: ${err.message}`);
     process.exit(1);
   });
+} else if (role === 'floor') {
+  runBareClient(JSON.parse(argument('--spec') as string) as FloorSpec).then(
+    (result) => process.send?.(result, () => process.exit(0)),
+    (err: Error) => {
+      console.error(`bare client: ${err.stack ?? err.message}`);
+      process.exit(1);
+    },
+  );
 } else if (role === 'client') {
   runClient(JSON.parse(argument('--spec') as string) as ClientSpec).then(
     (result) => process.send?.(result, () => process.exit(0)),
