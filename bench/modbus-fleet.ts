@@ -17,7 +17,7 @@
  */
 import { ChildProcess, fork } from 'child_process';
 import { readFileSync } from 'fs';
-import { monitorEventLoopDelay, performance, PerformanceObserver } from 'perf_hooks';
+import { constants, monitorEventLoopDelay, performance, PerformanceEntry, PerformanceObserver } from 'perf_hooks';
 import { DevicePoller } from '../nodes/lib/modbus/device-poller';
 import { ModbusLine } from '../nodes/lib/modbus/line';
 import { SampleRing } from '../nodes/lib/modbus/line-stats';
@@ -76,6 +76,8 @@ interface ClientResult {
   mostTurnsWaited: number;
   /** Client garbage collections in the window: count, total and longest pause. */
   gcCount: number;
+  /** Of those, full (mark-sweep-compact) collections: old-generation garbage shows here. */
+  gcMajor: number;
   gcTotalMs: number;
   gcMaxMs: number;
   /** Simulator CPU in cores over the window (undefined where /proc is not available). */
@@ -185,10 +187,11 @@ async function runClient(spec: ClientSpec): Promise<ClientResult> {
   for (const d of devices) lastAt.set(d.name, startedAt);
   lastAnyAt = startedAt;
   for (const l of lines) lineLastAt.set(l.name, startedAt);
-  const gc = { count: 0, totalMs: 0, maxMs: 0 };
+  const gc = { count: 0, major: 0, totalMs: 0, maxMs: 0 };
   const gcObserver = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       gc.count++;
+      if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
       gc.totalMs += e.duration;
       if (e.duration > gc.maxMs) gc.maxMs = e.duration;
     }
@@ -236,6 +239,7 @@ async function runClient(spec: ClientSpec): Promise<ClientResult> {
     longestLineSilenceMs: longestLineSilence,
     mostTurnsWaited,
     gcCount: gc.count,
+    gcMajor: gc.major,
     gcTotalMs: gc.totalMs,
     gcMaxMs: gc.maxMs,
     simCores: sim0 !== undefined && sim1 !== undefined ? (sim1 - sim0) / seconds : undefined,
@@ -337,7 +341,7 @@ function report(s: Scenario, { client: r, floor }: ScenarioResult): void {
   console.log(`  stalls                         ${silence}client event loop blocked ${fmt(r.loopDelayMaxMs, 1)} ms at worst`);
   if (s.intervalMs === 0) console.log(`  worst line silence             ${fmt(r.longestLineSilenceMs)} ms   (no reading from any device of one line)`);
   if (s.intervalMs === 0) console.log(`  most turns waited              ${r.mostTurnsWaited}   (readings of other devices on its line between two of one device; round-robin: ${s.unitsPerPort - 1})`);
-  console.log(`  client GC                      ${r.gcCount} pauses, ${fmt(r.gcTotalMs, 0)} ms in all, longest ${fmt(r.gcMaxMs, 1)} ms`);
+  console.log(`  client GC                      ${r.gcCount} pauses (${r.gcMajor} full), ${fmt(r.gcTotalMs, 0)} ms in all, longest ${fmt(r.gcMaxMs, 1)} ms`);
   if (r.simCores !== undefined) console.log(`  simulator CPU                  ${fmt(r.simCores, 2)} cores`);
   if (s.simulatorInClient) console.log(`  (the simulator runs in the pollers' process: client CPU and RSS include serving the fleet)`);
   if (floor) {
