@@ -9,6 +9,11 @@
  * device, or since its last one), client CPU seconds per 1000 readings and in
  * cores, peak RSS.
  *
+ * Flat out, a bare-socket client (modbus-floor.ts) then polls the same fleet:
+ * its staleness is the floor this machine's scheduling allows any client. One
+ * variant serves the meters from the pollers' own process (one core for both,
+ * no cross-process wake-ups).
+ *
  *   node dist/bench/modbus-fleet.js [--seconds 10] [--only <scenario name>]
  *
  * Targets: >= 100,000 values/s as fast as possible on one core with worst
