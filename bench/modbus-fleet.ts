@@ -383,6 +383,17 @@ async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
   }
 }
 
+/** A child's one answer to the parent, then exit. */
+function reportToParent(label: string, result: Promise<object>): void {
+  result.then(
+    (r) => process.send?.(r, () => process.exit(0)),
+    (err: Error) => {
+      console.error(`${label}: ${err.stack ?? err.message}`);
+      process.exit(1);
+    },
+  );
+}
+
 const role = argument('--role');
 if (role === 'sim') {
   runSimulator(Number(argument('--ports')), Number(argument('--units'))).catch((err: Error) => {
@@ -390,21 +401,9 @@ if (role === 'sim') {
     process.exit(1);
   });
 } else if (role === 'floor') {
-  runBareClient(JSON.parse(argument('--spec') as string) as FloorSpec).then(
-    (result) => process.send?.(result, () => process.exit(0)),
-    (err: Error) => {
-      console.error(`bare client: ${err.stack ?? err.message}`);
-      process.exit(1);
-    },
-  );
+  reportToParent('bare client', runBareClient(JSON.parse(argument('--spec') as string) as FloorSpec));
 } else if (role === 'client') {
-  runClient(JSON.parse(argument('--spec') as string) as ClientSpec).then(
-    (result) => process.send?.(result, () => process.exit(0)),
-    (err: Error) => {
-      console.error(`client: ${err.stack ?? err.message}`);
-      process.exit(1);
-    },
-  );
+  reportToParent('client', runClient(JSON.parse(argument('--spec') as string) as ClientSpec));
 } else if (require.main === module) {
   main().catch((err: Error) => {
     console.error(err.stack ?? err.message);
