@@ -13,12 +13,31 @@ export interface PointInfo {
   address?: number;
   dataType?: string;
   description?: string;
+  /** Computed by rtu-derive rather than read from the device. */
+  derived?: boolean;
+  /** The expression a derived point is computed by. */
+  expression?: string;
+}
+
+/** The interval an interval-energy or demand reading covers (rtu-derive). */
+export interface IntervalInfo {
+  start: number;
+  end: number;
+  minutes: number;
+  /** Readings covered the whole interval. */
+  complete: boolean;
+  /** A gap between readings touched it; the energy across the gap is in `gapEnergy` where it ended. */
+  gap: boolean;
+  /** The counter went down (reset or meter replaced): that step counted as zero. */
+  reset: boolean;
+  rollover: boolean;
+  gapEnergy?: number;
 }
 
 export interface ReadingMeta {
   device: string;
   line?: string;
-  protocol: 'modbus' | 'iec61850' | 'health';
+  protocol: 'modbus' | 'iec61850' | 'health' | 'derived';
   model?: string;
   profile?: string;
   unitId?: number;
@@ -40,6 +59,8 @@ export interface ReadingMeta {
   seq: number;
   /** Set while the RTU is in test mode. */
   test?: boolean;
+  /** Interval energy and demand readings: the interval they cover. */
+  interval?: IntervalInfo;
 }
 
 export interface ReadingMessage {
