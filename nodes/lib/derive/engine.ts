@@ -16,7 +16,7 @@ import { compilePattern, NameMatcher } from '../alert/glob';
 import type { PointInfo, Quality, ReadingMessage } from '../reading';
 import { intervalEnd } from './clock';
 import { Demand, DemandResult, DemandState } from './demand';
-import { CompiledExpression, compileExpression } from './expression-compile';
+import { CompiledExpression, compileExpression, evaluate } from './expression-compile';
 import { IntervalEnergy, IntervalResult, IntervalState } from './interval-energy';
 import { BAD, GOOD, PointTable, STALE } from './point-table';
 import { DeriveProblem, DerivedPointSpec, IntervalSpec, validateIntervals, validatePoints } from './spec';
@@ -181,8 +181,7 @@ export class DeriveEngine {
     let pointQuality = pq;
     let extraUnits: Record<string, string> | undefined;
     for (const row of ds.rows) {
-      const value = row.expr.value();
-      const quality = value === null ? BAD : row.expr.quality();
+      const { value, quality } = evaluate(row.expr);
       payload[row.spec.name] = value;
       const slot = this.table.find(meta.device, row.spec.name);
       if (slot !== undefined) this.table.set(slot, value, quality, t);
@@ -228,8 +227,7 @@ export class DeriveEngine {
       for (const row of site.rows) {
         for (const s of row.expr.slots) if (table.quality[s] === GOOD && now - table.times[s] > this.staleAfterMs) table.quality[s] = STALE;
         for (const g of row.expr.groups) for (const s of g.slots) if (table.quality[s] === GOOD && now - table.times[s] > this.staleAfterMs) table.quality[s] = STALE;
-        const value = row.expr.value();
-        const quality = value === null ? BAD : row.expr.quality();
+        const { value, quality } = evaluate(row.expr);
         payload[row.spec.name] = value;
         pointQuality[row.spec.name] = QUALITY[quality];
         worst = Math.max(worst, quality);

@@ -235,8 +235,9 @@ export function compileExpression(source: string, scope: Scope): CompiledExpress
   };
 }
 
-/** value() and quality() together, with "no value" always bad. */
+/** value() and quality() together: no value is bad, and a value from a bad input is no value. */
 export function evaluate(expr: CompiledExpression): { value: number | null; quality: number } {
-  const value = expr.value();
-  return { value, quality: value === null ? BAD : expr.quality() };
+  const quality = expr.quality();
+  const value = quality === BAD ? null : expr.value();
+  return { value, quality: value === null ? BAD : quality };
 }
