@@ -70,6 +70,16 @@ interface SiteDevice {
   seq: number;
 }
 
+/** Intervals closed by one reading or tick, merged per interval length into one reading. */
+interface ClosedInterval {
+  minutes: number;
+  result: IntervalResult;
+  payload: Record<string, number | null>;
+  units: Record<string, string>;
+  worst: number;
+}
+type Closed = Map<string, ClosedInterval>;
+
 export interface DeriveSnapshot {
   trackers: Record<string, Record<string, { energy?: IntervalState; demand?: DemandState; prev?: { t: number; v: number } }>>;
 }
@@ -193,26 +203,26 @@ export class DeriveEngine {
     }
 
     const out: ReadingMessage[] = [msg];
-    const closed = new Map<string, { minutes: number; result: IntervalResult; payload: Record<string, number | null>; units: Record<string, string>; worst: number }>();
+    let closed: Closed | undefined;
     for (const tr of ds.trackers) {
       const v = payload[tr.spec.point];
       const good = typeof v === 'number' && (pq?.[tr.spec.point] ?? meta.quality) === 'good';
       if (good) {
         if (tr.prev && t > tr.prev.t) tr.rate = ((v - tr.prev.v) / (t - tr.prev.t)) * 3_600_000;
         if (!tr.prev || t > tr.prev.t) tr.prev = { t, v };
-        for (const r of tr.energy.add(t, v)) this.collect(closed, tr, r, meta.units[tr.spec.point]);
+        for (const r of tr.energy.add(t, v)) this.collect((closed ??= new Map()), tr, r, meta.units[tr.spec.point]);
       }
       const open = tr.energy.current;
       if (tr.demand && open) {
         const name = `${tr.name}_demand_predicted`;
-        payload[name] = tr.demand.predict(open.energy, open.end, t, tr.rate !== null && tr.rate >= 0 ? tr.rate : null);
+        payload[name] = tr.demand.predict(open.energy, tr.energy.endOf(open), t, tr.rate !== null && tr.rate >= 0 ? tr.rate : null);
         (extraUnits ??= {})[name] = demandUnit(meta.units[tr.spec.point]);
       }
     }
     if (pointQuality !== pq) meta.pointQuality = pointQuality;
     if (extraUnits) meta.units = this.units(ds, meta.units, extraUnits);
     meta.points = this.points(ds, meta.points);
-    for (const c of closed.values()) out.push(this.intervalReading(meta.device, ds, c));
+    if (closed) for (const c of closed.values()) out.push(this.intervalReading(meta.device, ds, c));
     return out;
   }
 
@@ -241,9 +251,9 @@ export class DeriveEngine {
       });
     }
     for (const [device, ds] of this.devices) {
-      const closed = new Map<string, { minutes: number; result: IntervalResult; payload: Record<string, number | null>; units: Record<string, string>; worst: number }>();
-      for (const tr of ds.trackers) for (const r of tr.energy.expire(now)) this.collect(closed, tr, r, undefined);
-      for (const c of closed.values()) out.push(this.intervalReading(device, ds, c));
+      let closed: Closed | undefined;
+      for (const tr of ds.trackers) for (const r of tr.energy.expire(now)) this.collect((closed ??= new Map()), tr, r, undefined);
+      if (closed) for (const c of closed.values()) out.push(this.intervalReading(device, ds, c));
     }
     return out;
   }
@@ -272,7 +282,7 @@ export class DeriveEngine {
   }
 
   private collect(
-    closed: Map<string, { minutes: number; result: IntervalResult; payload: Record<string, number | null>; units: Record<string, string>; worst: number }>,
+    closed: Closed,
     tr: Tracker,
     r: IntervalResult,
     counterUnit: string | undefined,
@@ -306,7 +316,7 @@ export class DeriveEngine {
     }
   }
 
-  private intervalReading(device: string, ds: DeviceState, c: { minutes: number; result: IntervalResult; payload: Record<string, number | null>; units: Record<string, string>; worst: number }): ReadingMessage {
+  private intervalReading(device: string, ds: DeviceState, c: ClosedInterval): ReadingMessage {
     const r = c.result;
     const name = `${device}/${c.minutes}min`;
     const points: Record<string, PointInfo> = {};
@@ -332,6 +342,7 @@ export class DeriveEngine {
   }
 
   private units(ds: DeviceState, from: Record<string, string>, extra: Record<string, string>): Record<string, string> {
+    if (from === ds.units) return from;
     if (ds.unitsFrom !== from || !ds.units) {
       ds.unitsFrom = from;
       ds.units = Object.freeze({ ...from, ...extra }) as Record<string, string>;
@@ -340,7 +351,7 @@ export class DeriveEngine {
   }
 
   private points(ds: DeviceState, from: Record<string, PointInfo> | undefined): Record<string, PointInfo> | undefined {
-    if (!ds.rows.length) return from;
+    if (!ds.rows.length || from === ds.points) return from;
     if (ds.pointsFrom !== from || !ds.points) {
       ds.pointsFrom = from;
       const merged: Record<string, PointInfo> = { ...(from ?? {}) };

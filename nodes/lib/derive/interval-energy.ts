@@ -47,9 +47,13 @@ export interface IntervalState {
   gapEnergy?: number;
   /** No reading fell in this interval (it opened while the device was silent). */
   empty?: boolean;
+  /** Cached end of the interval. */
+  end?: number;
   lastT: number;
   lastV: number;
 }
+
+const NONE: IntervalResult[] = [];
 
 export class IntervalEnergy {
   readonly minutes: number;
@@ -66,9 +70,13 @@ export class IntervalEnergy {
   }
 
   /** The current interval's start and energy so far, for predictions; undefined before the first reading. */
-  get current(): { start: number; end: number; energy: number; lastT: number; lastV: number } | undefined {
-    const s = this.state;
-    return s && { start: s.start, end: intervalEnd(s.start, this.minutes), energy: s.energy, lastT: s.lastT, lastV: s.lastV };
+  get current(): Readonly<IntervalState> | undefined {
+    return this.state;
+  }
+
+  /** End of the open interval (cached on the state: the time zone lookup is the costly part). */
+  endOf(s: IntervalState): number {
+    return (s.end ??= intervalEnd(s.start, this.minutes));
   }
 
   snapshot(): IntervalState | undefined {
@@ -117,7 +125,7 @@ export class IntervalEnergy {
     // No gap: split the step over every boundary it crosses, by linear interpolation.
     let from = s.lastT;
     let open = s;
-    for (let b = intervalEnd(s.start, this.minutes); b <= t; b = intervalEnd(b, this.minutes)) {
+    for (let b = this.endOf(s); b <= t; b = intervalEnd(b, this.minutes)) {
       this.credit(open, (delta * (b - from)) / (t - s.lastT), reset, rollover);
       out.push(this.close(open, {}));
       open = { start: b, energy: 0, complete: true, gap: false, reset: false, rollover: false, lastT: s.lastT, lastV: s.lastV };
@@ -136,10 +144,12 @@ export class IntervalEnergy {
    * and each later interval without a reading is reported as a gap with no value.
    */
   expire(now: number): IntervalResult[] {
+    const s0 = this.state;
+    if (!s0 || now < this.endOf(s0) + this.maxGapMs) return NONE;
     const out: IntervalResult[] = [];
-    for (let s = this.state; s && now >= intervalEnd(s.start, this.minutes) + this.maxGapMs; s = this.state) {
+    for (let s = this.state; s && now >= this.endOf(s) + this.maxGapMs; s = this.state) {
       out.push(this.close(s, { gap: true, complete: false }));
-      this.state = { start: intervalEnd(s.start, this.minutes), energy: 0, empty: true, complete: false, gap: true, reset: false, rollover: false, lastT: s.lastT, lastV: s.lastV };
+      this.state = { start: this.endOf(s), energy: 0, empty: true, complete: false, gap: true, reset: false, rollover: false, lastT: s.lastT, lastV: s.lastV };
     }
     return out;
   }
