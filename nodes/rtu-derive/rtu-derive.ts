@@ -9,6 +9,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import { DeriveEngine, DeriveSnapshot } from '../lib/derive/engine';
 import { problemText } from '../lib/derive/spec';
 import { isReadingMessage, ReadingMessage } from '../lib/reading';
+import { registryFromSettings } from '../shared/registry-endpoint';
 import { attachTestMode, shortText, status, userDirPath } from '../shared/runtime';
 
 interface DeriveConfig extends NodeDef {
@@ -17,6 +18,7 @@ interface DeriveConfig extends NodeDef {
   siteInterval?: number | string;
   staleAfter?: number | string;
   persist?: boolean;
+  useProfiles?: boolean;
 }
 
 type Send = (msgs: NodeMessage | (NodeMessage | NodeMessage[] | null)[]) => void;
@@ -44,6 +46,7 @@ function writeState(file: string, snapshot: DeriveSnapshot): void {
 
 export = function register(RED: NodeAPI): void {
   const testMode = attachTestMode(RED);
+  const registry = registryFromSettings(RED);
 
   function RtuDeriveNode(this: Node, config: DeriveConfig): void {
     RED.nodes.createNode(this, config);
@@ -54,6 +57,7 @@ export = function register(RED: NodeAPI): void {
       points: Array.isArray(config.points) ? config.points : [],
       intervals: Array.isArray(config.intervals) ? config.intervals : [],
       staleAfterMs: seconds(config.staleAfter, 60) * 1000,
+      profilePoints: config.useProfiles === false ? undefined : (model, profile) => (profile && registry(false).models.has(model) ? registry(false).profileDerived(model, profile) : undefined),
     });
     const stateFile = config.persist === false ? undefined : userDirPath(RED, 'energy-rtu', `derive-${node.id}.json`);
     let reported = 0;

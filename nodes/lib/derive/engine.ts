@@ -351,7 +351,7 @@ export class DeriveEngine {
   }
 
   private points(ds: DeviceState, from: Record<string, PointInfo> | undefined): Record<string, PointInfo> | undefined {
-    if (!ds.rows.length || from === ds.points) return from;
+    if (!ds.rows.length || (from !== undefined && from === ds.points)) return from;
     if (ds.pointsFrom !== from || !ds.points) {
       ds.pointsFrom = from;
       const merged: Record<string, PointInfo> = { ...(from ?? {}) };

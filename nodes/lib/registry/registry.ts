@@ -10,8 +10,8 @@ import * as path from 'path';
 import type { PointDef } from '../modbus/types';
 import { formatPath } from './fields';
 import { SLUG } from './naming';
-import type { ManufacturerSummary, MeterModel, ModelDefaults, RegistryError, RegistryOverride } from './types';
-import { checkModelDocument, resolveProfile } from './validate';
+import type { ManufacturerSummary, MeterModel, ModelDefaults, ProfileDerivedPoint, RegistryError, RegistryOverride } from './types';
+import { checkModelDocument, resolveDerived, resolveProfile } from './validate';
 import { parseYamlWithPositions, YamlSyntaxError } from './yaml-positions';
 
 export class MeterRegistry {
@@ -43,6 +43,13 @@ export class MeterRegistry {
     }
     const byName = new Map(model.points.map((p) => [p.name, p]));
     return resolveProfile(model.profiles, profile).map((name) => ({ ...(byName.get(name) as PointDef) }));
+  }
+
+  /** Derived points a profile declares (with those of the profiles it extends), for rtu-derive. */
+  profileDerived(modelId: string, profile: string): ProfileDerivedPoint[] {
+    const model = this.requireModel(modelId);
+    if (!Object.prototype.hasOwnProperty.call(model.profiles, profile)) return [];
+    return resolveDerived(model.profiles, profile).map((d) => ({ ...d }));
   }
 
   modelDefaults(modelId: string): ModelDefaults {

@@ -36,6 +36,16 @@ export interface ProfileDef {
   extends: string[];
   /** Point names this profile adds. */
   points: string[];
+  /** Points computed from the profile's points where the meter does not provide them (rtu-derive applies them). */
+  derived: ProfileDerivedPoint[];
+}
+
+export interface ProfileDerivedPoint {
+  name: string;
+  /** An rtu-derive expression over the profile's points. */
+  expression: string;
+  unit?: string;
+  description?: string;
 }
 
 /** A never-read range as written in the file, with the reason the maker gives. */

@@ -9,7 +9,8 @@ import { toProtocolAddress } from './addressing';
 import { FieldReader, isPlain, type Plain } from './fields';
 import type { FieldIssue } from './fields';
 import { CANONICAL_UNITS, POINT_NAME, PROFILE_NAME } from './naming';
-import type { Addressing, MeterModel, MeterProtocol, NeverReadRange, Parity, ProfileDef, SerialDefaults, SourceRef } from './types';
+import type { Addressing, MeterModel, MeterProtocol, NeverReadRange, Parity, ProfileDef, ProfileDerivedPoint, SerialDefaults, SourceRef } from './types';
+import { checkExpression, DeriveProblem } from '../derive/spec';
 import type { FieldPath } from './yaml-positions';
 
 export const DATA_TYPES: readonly DataType[] = [
@@ -289,15 +290,44 @@ function readProfiles(r: FieldReader, v: unknown): Record<string, ProfileDef> {
   for (const [name, body] of Object.entries(v)) {
     const path: FieldPath = ['profiles', name];
     if (!PROFILE_NAME.test(name)) r.fail(path, `profile name "${name}" is not snake_case`);
-    const m = r.mapping(body, path, ['description', 'extends', 'points']);
+    const m = r.mapping(body, path, ['description', 'extends', 'points', 'derived']);
     if (!m) continue;
     const extendsList = typeof m.extends === 'string' ? [m.extends] : r.strings(m.extends, [...path, 'extends']);
     const points = r.strings(m.points, [...path, 'points']);
     if (!points.length && !extendsList.length) r.fail(path, 'a profile needs points, or extends another profile');
-    out[name] = { name, description: r.string(m.description, [...path, 'description']), extends: extendsList, points };
+    const derived = readDerived(r, m.derived, [...path, 'derived']);
+    out[name] = { name, description: r.string(m.description, [...path, 'description']), extends: extendsList, points, derived };
   }
   if (!Object.keys(out).length && !r.issues.length) r.fail(['profiles'], 'expected at least one profile');
   return out;
+}
+
+function readDerived(r: FieldReader, v: unknown, path: FieldPath): ProfileDerivedPoint[] {
+  const out: ProfileDerivedPoint[] = [];
+  (r.list(v, path) ?? []).forEach((item, i) => {
+    const m = r.mapping(item, [...path, i], ['name', 'expression', 'unit', 'description']);
+    if (!m) return;
+    const name = r.string(m.name, [...path, i, 'name'], true);
+    const expression = r.string(m.expression, [...path, i, 'expression'], true);
+    if (name !== undefined && !POINT_NAME.test(name)) r.fail([...path, i, 'name'], `point name "${name}" is not snake_case`);
+    const unit = r.string(m.unit, [...path, i, 'unit']);
+    const description = r.string(m.description, [...path, i, 'description']);
+    if (name && expression) out.push({ name, expression, ...(unit ? { unit } : {}), ...(description ? { description } : {}) });
+  });
+  return out;
+}
+
+/** Derived points may use the profile's points (inherited ones too) and the derived points before them. */
+function checkDerived(r: FieldReader, profiles: Record<string, ProfileDef>, profile: ProfileDef, pointNames: Set<string>): void {
+  const known = new Set(resolveProfile(profiles, profile.name));
+  for (const d of resolveDerived(profiles, profile.name)) if (!profile.derived.includes(d)) known.add(d.name);
+  profile.derived.forEach((d, i) => {
+    const path: FieldPath = ['profiles', profile.name, 'derived', i];
+    if (pointNames.has(d.name)) r.fail([...path, 'name'], `"${d.name}" is a point the meter provides; a derived point needs a name of its own`);
+    const problems: DeriveProblem[] = [];
+    if (!checkExpression(d.expression, false, '', problems, known)) r.fail([...path, 'expression'], problems[0].message);
+    known.add(d.name);
+  });
 }
 
 function checkProfileReferences(r: FieldReader, profiles: Record<string, ProfileDef>, pointNames: Set<string>): void {
@@ -315,6 +345,7 @@ function checkProfileReferences(r: FieldReader, profiles: Record<string, Profile
     });
     const cycle = findCycle(profiles, profile.name, []);
     if (cycle) r.fail([...path, 'extends'], `profiles extend each other in a loop: ${cycle.join(' -> ')}`);
+    else checkDerived(r, profiles, profile, pointNames);
   }
 }
 
@@ -340,6 +371,22 @@ export function resolveProfile(profiles: Record<string, ProfileDef>, name: strin
   };
   visit(name, []);
   return out;
+}
+
+/** Derived points of a profile in order: each base profile's first; a later one of the same name wins. */
+export function resolveDerived(profiles: Record<string, ProfileDef>, name: string): ProfileDerivedPoint[] {
+  const out = new Map<string, ProfileDerivedPoint>();
+  const visit = (n: string, trail: string[]): void => {
+    const p = Object.prototype.hasOwnProperty.call(profiles, n) ? profiles[n] : undefined;
+    if (!p || trail.includes(n)) return;
+    for (const base of p.extends) visit(base, [...trail, n]);
+    for (const d of p.derived ?? []) {
+      out.delete(d.name);
+      out.set(d.name, d);
+    }
+  };
+  visit(name, []);
+  return [...out.values()];
 }
 
 export type { Plain };
