@@ -113,3 +113,30 @@ test('interval state is saved at stop and a restart inside the interval resumes 
     else process.env.TZ = before;
   }
 });
+
+test('an rtu-alert high rule on the predicted demand raises before the interval ends above the limit', async () => {
+  const before = process.env.TZ;
+  process.env.TZ = 'UTC';
+  try {
+    await helper.load([deriveNode, alertNode], [
+      { id: 'tab', type: 'tab' },
+      { id: 'derive', z: 'tab', type: 'rtu-derive', points: [], intervals: [{ device: 'meter-1', point: 'energy', minutes: 15 }], persist: false, wires: [['alert']] },
+      { id: 'alert', z: 'tab', type: 'rtu-alert', rules: [{ id: 'demand', device: 'meter-1', point: 'energy_15min_demand_predicted', type: 'high', limit: 100 }], persist: false, wires: [['alerts']] },
+      ...helperNodes('tab', 'alerts'),
+    ]);
+    const t0 = Date.parse('2026-05-01T10:00:00Z');
+    const raised = nextMessage<{ payload: { state: string; point: string; value: number; unit: string } }>('alerts', (m) => m.payload.state === 'raised');
+    const node = helper.getNode('derive') as TestNode;
+    // 0.5 kWh per minute = 30 kW: no alert; then 3 kWh per minute = 180 kW predicts well above 100 kW.
+    for (let i = 0; i <= 3; i++) node.receive(reading('meter-1', { energy: 100 + i * 0.5 }, t0 + i * 60_000));
+    for (let i = 4; i <= 5; i++) node.receive(reading('meter-1', { energy: 101.5 + (i - 3) * 3 }, t0 + i * 60_000));
+    const alert = (await raised).payload;
+    assert.equal(alert.point, 'energy_15min_demand_predicted');
+    assert.equal(alert.unit, 'kW');
+    // At minute 5: 7.5 kWh so far + 180 kW for the 10 minutes left = 37.5 kWh in 15 min = 150 kW.
+    assert.equal(alert.value, 150);
+  } finally {
+    if (before === undefined) delete process.env.TZ;
+    else process.env.TZ = before;
+  }
+});
