@@ -3,6 +3,8 @@
 // the examples never drift apart:
 //   flows/rtu-pipeline.json                     pipeline tab + dashboard tab (quick start)
 //   examples/rtu-pipeline.json                  the same, for Import -> Examples
+//   flows/rtu-pipeline-dashboard-2.json          pipeline tab + the same views on FlowFuse Dashboard 2
+//   examples/rtu-pipeline-dashboard-2.json       the same, for Import -> Examples
 //   examples/rtu-pipeline-without-dashboard.json the pipeline alone: needs this package only
 //   examples/rtu-dashboard.json                 the dashboard feed node on simulated meters, no UI package needed
 //   examples/rtu-test-mode.json                 the test-mode node on simulated meters
@@ -12,6 +14,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
+const { dashboard2 } = require('./dashboard-2');
 
 const root = path.resolve(__dirname, '..', '..');
 const src = (name) => fs.readFileSync(path.join(__dirname, name), 'utf8');
@@ -588,6 +591,8 @@ function testModeExample() {
 const outputs = {
   'flows/rtu-pipeline.json': () => [...pipeline(true), ...dashboard()],
   'examples/rtu-pipeline.json': () => [...pipeline(true), ...dashboard()],
+  'flows/rtu-pipeline-dashboard-2.json': () => [...pipeline(true), ...dashboard2(comment)],
+  'examples/rtu-pipeline-dashboard-2.json': () => [...pipeline(true), ...dashboard2(comment)],
   'examples/rtu-pipeline-without-dashboard.json': () => pipeline(false),
   'examples/rtu-dashboard.json': dashboardExample,
   'examples/rtu-test-mode.json': testModeExample,

@@ -7,6 +7,7 @@ export type DashboardInput =
   | { kind: 'alert'; alert: AlertPayload }
   | { kind: 'alerts'; alerts: AlertPayload[] }
   | { kind: 'select'; device: string | undefined }
+  | { kind: 'detail'; device: string }
   | { kind: 'trend'; device: string; point: string }
   | { kind: 'read'; device: string }
   | { kind: 'ack'; id: string; by: string }
@@ -34,6 +35,9 @@ export function classify(msg: Record<string, unknown>): DashboardInput {
   switch (topic) {
     case 'select':
       return { kind: 'select', device: device || undefined };
+    case 'detail':
+      if (!device) return { kind: 'unknown', error: 'detail: msg.payload needs the device name' };
+      return { kind: 'detail', device };
     case 'trend': {
       const point = field('point');
       if (!device || !point) return { kind: 'unknown', error: 'trend: msg.payload needs { device, point }' };
@@ -53,6 +57,6 @@ export function classify(msg: Record<string, unknown>): DashboardInput {
   }
   return {
     kind: 'unknown',
-    error: `message with topic "${topic}" is neither a reading, an alert (topic alert/... or alerts/active), nor a dashboard action (select, read, trend, ack, refresh)`,
+    error: `message with topic "${topic}" is neither a reading, an alert (topic alert/... or alerts/active), nor a dashboard action (select, detail, read, trend, ack, refresh)`,
   };
 }

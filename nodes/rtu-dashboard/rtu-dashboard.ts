@@ -45,6 +45,9 @@ export = function (RED: NodeAPI): void {
     let ticking = false;
 
     const devicesMsg = (): NodeMessage => ({ topic: 'devices', payload: model.devicesView(Date.now()) }) as NodeMessage;
+    // One device's detail for the viewer that asked: msg._client makes Dashboard 2 send it to that browser only.
+    const detailMsg = (device: string, asked: NodeMessageInFlow): NodeMessage =>
+      ({ topic: 'detail', payload: model.detail(device, Date.now()), _client: (asked as { _client?: unknown })._client }) as NodeMessage;
     const overviewMsg = (): NodeMessage => ({ topic: 'overview', payload: model.overviewView(Date.now()) }) as NodeMessage;
     const chart = (msgs: Array<{ topic: string; payload: unknown; timestamp?: number }>): NodeMessage[] | null =>
       msgs.length ? (msgs as NodeMessage[]) : null;
@@ -104,16 +107,22 @@ export = function (RED: NodeAPI): void {
           model.select(input.device);
           out({ devices: devicesMsg(), chart: chart(model.selectTrend(input.device, input.point)) });
           return done();
-        case 'read':
-          model.select(input.device);
+        case 'detail':
+          out({ devices: detailMsg(input.device, msg) });
+          return done();
+        case 'read': {
+          // A viewer of Dashboard 2 (msg._client) gets the answer alone and keeps the others' selection.
+          const client = (msg as { _client?: unknown })._client;
+          if (!client) model.select(input.device);
           model.readNow(input.device).then(
             () => {
-              if (!closed) out({ devices: devicesMsg() });
+              if (!closed) out({ devices: client ? detailMsg(input.device, msg) : devicesMsg() });
               done();
             },
             (err: Error) => done(err),
           );
           return;
+        }
         case 'ack': {
           if (!wires[3]?.length) {
             const text = RED._('rtu-dashboard.errors.ackNotWired');

@@ -43,6 +43,8 @@ export interface UserDir {
 export interface UserDirOptions {
   /** Link node-red-dashboard from the repository's node_modules; without it, Node-RED does not see the dashboard at all. */
   dashboard: boolean;
+  /** Link FlowFuse Dashboard 2 (@flowfuse/node-red-dashboard) instead. */
+  dashboard2?: boolean;
 }
 
 /** A fresh Node-RED user dir with the tarball installed and a settings file for 127.0.0.1. */
@@ -64,10 +66,14 @@ export async function makeUserDir(tarball: string, options: UserDirOptions): Pro
   if (options.dashboard) {
     fs.symlinkSync(path.join(repoRoot, 'node_modules', 'node-red-dashboard'), path.join(dir, 'node_modules', 'node-red-dashboard'), 'dir');
   }
+  if (options.dashboard2) {
+    fs.mkdirSync(path.join(dir, 'node_modules', '@flowfuse'), { recursive: true });
+    fs.symlinkSync(path.join(repoRoot, 'node_modules', '@flowfuse', 'node-red-dashboard'), path.join(dir, 'node_modules', '@flowfuse', 'node-red-dashboard'), 'dir');
+  }
   // Node-RED also loads node modules from the node_modules folders above its own install, which
-  // here is this repository's: without the dashboard, its module folder is excluded by name, as on
-  // a machine where node-red-dashboard was never installed.
-  const excludes = options.dashboard ? [] : ['node-red-dashboard'];
+  // here is this repository's: without a dashboard, the module folder is excluded by name, as on
+  // a machine where no dashboard was ever installed (the name matches both dashboards' folders).
+  const excludes = options.dashboard || options.dashboard2 ? [] : ['node-red-dashboard'];
   const settingsFile = path.join(dir, 'settings.js');
   fs.writeFileSync(
     settingsFile,
