@@ -18,7 +18,7 @@ export interface PointInfo {
 export interface ReadingMeta {
   device: string;
   line?: string;
-  protocol: 'modbus' | 'iec61850' | 'health';
+  protocol: 'modbus' | 'iec61850' | 'iec104' | 'health';
   model?: string;
   profile?: string;
   unitId?: number;

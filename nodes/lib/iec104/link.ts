@@ -181,6 +181,14 @@ export class Iec104Link extends EventEmitter {
     this.uncork();
   }
 
+  /**
+   * Outstation: stop sending data without a STOPDT from this master (another
+   * connection of its redundancy group became active).
+   */
+  suspend(): void {
+    if (this.stateValue === 'started') this.becomeStopped();
+  }
+
   /** Send a TESTFR act now (t3 does this on its own when idle). */
   test(): void {
     this.sendU('TESTFR_ACT');
