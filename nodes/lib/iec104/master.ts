@@ -185,9 +185,11 @@ export class Iec104Master extends EventEmitter {
       throw new Error(`IEC 104 command: "${cmd.type}" is not a command type`);
     }
     this.counts.commands++;
+    // A boolean double command means OFF (1) / ON (2), as the outstation maps it back.
+    const value = info.kind === 'dco' && typeof cmd.value === 'boolean' ? (cmd.value ? 2 : 1) : cmd.value;
     const object = (select: boolean): InformationObject => ({
       ioa: cmd.ioa,
-      value: cmd.value,
+      value,
       qualifier: cmd.qualifier ?? 0,
       select,
       ...(info.timed ? { time: cp56FromDate(new Date()) } : {}),
