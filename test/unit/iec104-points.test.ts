@@ -5,6 +5,12 @@ import { beyondDeadband, qualityBits, readingQuality, wireValue } from '../../no
 import { packObjects } from '../../nodes/lib/iec104/pack';
 import { TYPE_BY_NAME } from '../../nodes/lib/iec104/types';
 import { decodeAsdu, encodeAsdu, DEFAULT_SIZES } from '../../nodes/lib/iec104/asdu';
+import net from 'net';
+import { once } from 'events';
+import { HealthRegistry } from '../../nodes/lib/health/registry';
+import { toPrometheus } from '../../nodes/lib/health/prometheus';
+import { Iec104Outstation } from '../../nodes/lib/iec104/outstation';
+import { outstationHealth } from '../../nodes/lib/iec104/health';
 
 test('point table: duplicate IOAs, unknown types and bad IOAs are refused naming the row', () => {
   assert.throws(
@@ -56,4 +62,24 @@ test('packing: runs of consecutive IOAs go SQ=1, others SQ=0, within the ASDU si
   const asdus = packObjects(info, objects, { cot: 20, originator: 0, commonAddress: 1 }, DEFAULT_SIZES);
   assert.deepEqual(asdus.map((a) => [a.sq, a.objects.length]), [[true, 48], [true, 48], [true, 4], [false, 2]]);
   for (const a of asdus) assert.deepEqual(decodeAsdu(encodeAsdu(a)).objects.map((o) => o.ioa), a.objects.map((o) => o.ioa));
+});
+
+test('health: an outstation registered on the health registry appears in the snapshot and on the Prometheus endpoint', async () => {
+  const registry = new HealthRegistry();
+  assert.equal(registry.snapshot().iec104, undefined, 'no section without IEC 104 nodes');
+  const o = new Iec104Outstation({ commonAddress: 1, points: parsePointTable([{ device: 'd', point: 'p', ioa: 1, type: 'M_ME_NB_1' }]), eventBufferSize: 2 });
+  const port = await o.listen(0, '127.0.0.1');
+  const sock = net.connect(port, '127.0.0.1');
+  await once(o, 'connection');
+  for (let i = 0; i < 5; i++) o.update('d', { p: i }, { quality: 'good' });
+  const off = registry.registerIec104('scada', () => outstationHealth(o));
+  const snap = registry.snapshot();
+  assert.equal(snap.iec104?.scada.connections[0].dropped, 3);
+  assert.equal(snap.iec104?.scada.connections[0].buffered, 2);
+  const text = toPrometheus(snap);
+  assert.match(text, /rtu_iec104_dropped_events_total\{iec104="scada",role="outstation",remote="127\.0\.0\.1:\d+"\} 3/);
+  assert.match(text, /rtu_iec104_connections\{iec104="scada",role="outstation"\} 1/);
+  off();
+  sock.destroy();
+  await o.close();
 });
