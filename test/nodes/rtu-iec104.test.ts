@@ -123,3 +123,20 @@ test('the example flows load, and the example client starts data transfer with t
   const cli = flowNodes.find((n) => n.type === 'rtu-iec104-client')!;
   await statusUntil(cli.id, (s) => s.fill === 'green', 5000);
 });
+
+test('a malformed frame closes only that master connection, with the reason in the log; the client node keeps its data', async () => {
+  const port = await freePort();
+  await helper.load(NODES, await flow(port));
+  await statusUntil('cli', (s) => s.fill === 'green', 5000);
+  const net = await import('net');
+  const bad = net.connect(port, '127.0.0.1');
+  bad.on('error', () => undefined);
+  await new Promise((r) => bad.once('connect', r));
+  bad.write(Buffer.from('680407000000680a00000000640106030100', 'hex')); // STARTDT, then an interrogation ASDU without its IOA and QOI
+  await new Promise((r) => bad.once('close', r));
+  const warned = () => (helper.log().args as Array<[{ level: number; msg: unknown }]>).some(([e]) => e.level === 30 && /IEC 104 server "scada": master 127\.0\.0\.1:\d+: malformed/.test(String(e.msg)));
+  await until(() => warned(), 5000, 'the reason in the log');
+  (helper.getNode('srv') as TestNode).receive(reading({ voltage: 240 }));
+  const r = await waitReading((m) => m.payload.voltage !== undefined && Math.abs((m.payload.voltage as number) - 240) < 1e-3);
+  assert.equal(r.rtu.quality, 'good');
+});
