@@ -37,7 +37,7 @@ export interface IntervalInfo {
 export interface ReadingMeta {
   device: string;
   line?: string;
-  protocol: 'modbus' | 'iec61850' | 'health' | 'derived';
+  protocol: 'modbus' | 'iec61850' | 'iec104' | 'health' | 'derived';
   model?: string;
   profile?: string;
   unitId?: number;

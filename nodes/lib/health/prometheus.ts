@@ -87,5 +87,18 @@ export function toPrometheus(s: HealthSnapshot): string {
     e.add('rtu_queue_oldest_age_seconds', 'gauge', 'Age of the oldest waiting entry.', q.oldestAgeMs / 1000, l);
     e.add('rtu_queue_drops_total', 'counter', 'Entries dropped because the queue was full.', q.drops, l);
   }
+  for (const [id, x] of Object.entries(s.iec104 ?? {})) {
+    const l = { iec104: id, role: x.role };
+    e.add('rtu_iec104_connections', 'gauge', 'IEC 104 connections open.', x.connections.length, l);
+    for (const c of x.connections) {
+      const cl = { ...l, remote: c.remote };
+      e.add('rtu_iec104_connection_started', 'gauge', '1 while data transfer is started on the connection.', c.state === 'started' ? 1 : 0, cl);
+      e.add('rtu_iec104_unacked_frames', 'gauge', 'I-frames sent and not yet acknowledged (k window).', c.unacked, cl);
+      e.add('rtu_iec104_queued_asdus', 'gauge', 'ASDUs waiting for room in the k window.', c.queued, cl);
+      e.add('rtu_iec104_buffered_events', 'gauge', 'Events waiting in the connection buffer.', c.buffered, cl);
+      e.add('rtu_iec104_dropped_events_total', 'counter', 'Events dropped because the connection buffer was full.', c.dropped, cl);
+    }
+    if (x.clockOffsetMs !== undefined) e.add('rtu_iec104_clock_offset_seconds', 'gauge', 'Master clock minus RTU clock at the last clock synchronisation.', x.clockOffsetMs / 1000, l);
+  }
   return e.toString();
 }

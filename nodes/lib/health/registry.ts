@@ -23,6 +23,7 @@ import type {
   LineHealthInput,
   QueueHealth,
   QueueHealthInput,
+  Iec104Health,
 } from './types';
 
 type Source<T> = () => T;
@@ -31,6 +32,7 @@ export class HealthRegistry {
   private readonly devices = new Map<string, Source<DeviceHealthInput>>();
   private readonly lines = new Map<string, Source<LineHealthInput>>();
   private readonly queues = new Map<string, Source<QueueHealthInput>>();
+  private readonly iec104 = new Map<string, Source<Iec104Health>>();
 
   registerDevice(id: string, source: Source<DeviceHealthInput>): () => void {
     return register(this.devices, id, source);
@@ -42,6 +44,11 @@ export class HealthRegistry {
 
   registerQueue(id: string, source: Source<QueueHealthInput>): () => void {
     return register(this.queues, id, source);
+  }
+
+  /** An IEC 104 outstation or master connection: its connections, state, queue depths and counts. */
+  registerIec104(id: string, source: Source<Iec104Health>): () => void {
+    return register(this.iec104, id, source);
   }
 
   /**
@@ -93,7 +100,12 @@ export class HealthRegistry {
       const s = read(source, `queue ${id}`, errors);
       if (s) addQueue(id, s);
     }
-    return { timestamp: now, devices, lines, queues, errors };
+    const iec104: Record<string, Iec104Health> = {};
+    for (const [id, source] of this.iec104) {
+      const s = read(source, `IEC 104 ${id}`, errors);
+      if (s) iec104[id] = s;
+    }
+    return { timestamp: now, devices, lines, queues, ...(this.iec104.size ? { iec104 } : {}), errors };
   }
 }
 

@@ -121,12 +121,25 @@ export interface SystemHealth {
   clock?: ClockHealth;
 }
 
+/** One IEC 104 outstation or master, as its node reports it. */
+export interface Iec104Health {
+  role: 'outstation' | 'master';
+  state: string;
+  connections: Array<{ remote: string; state: string; active?: boolean; unacked: number; queued: number; buffered?: number; dropped?: number; iSent: number; iReceived: number }>;
+  counts: Record<string, number>;
+  /** Outstation: master's clock minus this RTU's at the last clock synchronisation. */
+  clockOffsetMs?: number;
+  lastError?: string;
+}
+
 export interface HealthSnapshot {
   timestamp: number;
   system?: SystemHealth;
   devices: Record<string, DeviceHealth>;
   lines: Record<string, LineHealth>;
   queues: Record<string, QueueHealth>;
+  /** IEC 104 outstations and masters, when any are deployed. */
+  iec104?: Record<string, Iec104Health>;
   /** Sources that failed to report, with why. */
   errors: string[];
 }

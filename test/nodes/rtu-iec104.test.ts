@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import cacheNode from '../../nodes/rtu-cache/rtu-cache';
+import serverNode from '../../nodes/rtu-iec104-server/rtu-iec104-server';
+import connectionNode from '../../nodes/rtu-iec104-connection/rtu-iec104-connection';
+import clientNode from '../../nodes/rtu-iec104-client/rtu-iec104-client';
+import type { RegisterCache } from '../../nodes/lib/cache';
+import { health } from '../../nodes/lib/health/registry';
+import type { ModbusRequest } from '../../nodes/lib/modbus/pdu';
+import type { ReadingMessage } from '../../nodes/lib/reading';
+import { caughtErrors, checkLocales, coreNode, exampleFlow, freePort, helper, next, statusUntil, TestNode, until, useNodeRed } from './rtu-simulator-support';
+
+useNodeRed();
+
+const NODES = [cacheNode, serverNode, connectionNode, clientNode, coreNode('common/25-catch.js')];
+
+const SERVER_POINTS = [
+  'device,point,ioa,type,deadband,group,sbo',
+  'meter-1,voltage,100,M_ME_NC_1,0.5,,',
+  'meter-1,energy,300,M_IT_NA_1,,,',
+  'meter-1,breaker,200,M_DP_TB_1,,,',
+  'meter-1,holding:100,5000,C_SE_NB_1,,,',
+  'meter-1,coil:5,5001,C_SC_NA_1,,,yes',
+].join('\n');
+
+const CLIENT_POINTS = [
+  'device,point,ioa,type,sbo',
+  'station,voltage,100,M_ME_NC_1,',
+  'station,breaker,200,M_DP_TB_1,',
+  'station,limit,5000,C_SE_NB_1,',
+  'station,relay,5001,C_SC_NA_1,yes',
+].join('\n');
+
+async function flow(port: number, server: Record<string, unknown> = {}) {
+  return [
+    { id: 'tab', type: 'tab', label: 'iec104' },
+    { id: 'cache1', type: 'rtu-cache', name: 'cache', ttl: 60 },
+    { id: 'srv', z: 'tab', type: 'rtu-iec104-server', name: 'scada', cache: 'cache1', host: '127.0.0.1', port, commonAddress: 1, points: SERVER_POINTS, allowCommands: true, selectTimeout: 5, wires: [['commands']], ...server },
+    { id: 'conn', type: 'rtu-iec104-connection', name: 'to scada', host: '127.0.0.1', port, commonAddress: 1, originator: 3, reconnectMax: 1 },
+    { id: 'cli', z: 'tab', type: 'rtu-iec104-client', connection: 'conn', points: CLIENT_POINTS, wires: [['readings']] },
+    { id: 'commands', z: 'tab', type: 'helper', wires: [] },
+    { id: 'readings', z: 'tab', type: 'helper', wires: [] },
+    ...caughtErrors('tab'),
+  ];
+}
+
+const reading = (payload: Record<string, number | boolean>, quality: 'good' | 'bad' | 'stale' = 'good'): ReadingMessage => ({
+  topic: 'meter-1', payload, rtu: { device: 'meter-1', protocol: 'modbus', timestamp: Date.now(), quality, latencyMs: 1, units: {}, seq: 1 },
+});
+
+async function waitReading(check: (r: ReadingMessage) => boolean): Promise<ReadingMessage> {
+  for (;;) {
+    const r = await next<ReadingMessage>('readings', 5000);
+    if (check(r)) return r;
+  }
+}
+
+test('client and outstation nodes: readings wired in reach the master as readings; GI, spontaneous, IV → bad', async () => {
+  const port = await freePort();
+  await helper.load(NODES, await flow(port));
+  await statusUntil('cli', (s) => s.fill === 'green', 5000);
+  (helper.getNode('srv') as TestNode).receive(reading({ voltage: 231.5, breaker: true }));
+  const r = await waitReading((m) => m.payload.voltage !== undefined && Math.abs((m.payload.voltage as number) - 231.5) < 1e-3);
+  assert.equal(r.topic, 'station');
+  assert.equal(r.rtu.protocol, 'iec104');
+  assert.equal(r.rtu.line, 'to scada');
+  (helper.getNode('srv') as TestNode).receive(reading({}, 'bad'));
+  const bad = await waitReading((m) => m.rtu.quality === 'bad');
+  assert.ok('voltage' in bad.payload || 'breaker' in bad.payload);
+  // A general interrogation from a message: every mapped point, then the result message.
+  (helper.getNode('cli') as TestNode).receive({ topic: 'interrogate' });
+  const snapshot = health.snapshot();
+  assert.equal(snapshot.iec104?.scada.role, 'outstation');
+  assert.equal(snapshot.iec104?.scada.connections.length, 1);
+  assert.equal(snapshot.iec104?.['to scada'].state, 'started');
+});
+
+test('commands from the client node reach the device writer on the cache; SBO from the table; negative confirm is a caught error', async () => {
+  const port = await freePort();
+  await helper.load(NODES, await flow(port));
+  const cache = (helper.getNode('cache1') as unknown as { cache: RegisterCache }).cache;
+  const carried: ModbusRequest[] = [];
+  cache.setWriter('meter-1', async (req) => {
+    carried.push(req);
+  });
+  await statusUntil('cli', (s) => s.fill === 'green', 5000);
+  const cmdEvents: Array<{ payload: { action: string; ok: boolean } }> = [];
+  (helper.getNode('commands') as unknown as { on: (e: string, f: (m: never) => void) => void }).on('input', (m: never) => cmdEvents.push(m));
+  const cli = helper.getNode('cli') as TestNode;
+  cli.receive({ command: { point: 'limit', value: 1234 } });
+  await until(() => carried.length === 1, 5000, 'set-point written');
+  assert.deepEqual(carried[0], { fc: 6, address: 100, value: 1234 });
+  cli.receive({ command: { point: 'relay', value: true } });
+  await until(() => carried.length === 2, 5000, 'SBO single command written');
+  assert.deepEqual(carried[1], { fc: 5, address: 5, value: true });
+  await until(() => cmdEvents.length >= 3, 5000, 'command events');
+  assert.deepEqual(cmdEvents.map((e) => [e.payload.action, e.payload.ok]), [['execute', true], ['select', true], ['execute', true]]);
+  // An IOA the outstation does not know: negative confirm, caught with the cause.
+  cli.receive({ command: { ioa: 4999, type: 'C_SC_NA_1', value: true } });
+  const caught = await next<{ error: { message: string } }>('caught', 5000);
+  assert.match(caught.error.message, /negative confirmation, cause 47 \(unknown IOA\)/);
+});
+
+test('a bad point table stops the server node naming the row', async () => {
+  const port = await freePort();
+  await helper.load(NODES, await flow(port, { points: 'device,point,ioa,type\nm,a,1,M_SP_NA_1\nm,b,1,M_ME_NC_1' }));
+  const red = await statusUntil('srv', (s) => s.fill === 'red');
+  assert.match(red.text ?? '', /row 2 \(m\.b\): IOA 1 is already used/);
+});
+
+test('locale catalogues and help for the three IEC 104 nodes', () => {
+  checkLocales('rtu-iec104-server');
+  checkLocales('rtu-iec104-connection');
+  checkLocales('rtu-iec104-client');
+});
+
+test('the example flows load, and the example client starts data transfer with the example server', async () => {
+  const port = await freePort();
+  const flowNodes = [...exampleFlow('rtu-iec104-server.json'), ...exampleFlow('rtu-iec104-client.json')].map((n) =>
+    n.type === 'rtu-iec104-server' || n.type === 'rtu-iec104-connection' ? { ...n, port, host: '127.0.0.1' } : n,
+  );
+  await helper.load([...NODES, coreNode('common/20-inject.js'), coreNode('common/21-debug.js'), coreNode('function/10-function.js')], flowNodes);
+  const cli = flowNodes.find((n) => n.type === 'rtu-iec104-client')!;
+  await statusUntil(cli.id, (s) => s.fill === 'green', 5000);
+});
+
+test('a malformed frame closes only that master connection, with the reason in the log; the client node keeps its data', async () => {
+  const port = await freePort();
+  await helper.load(NODES, await flow(port));
+  await statusUntil('cli', (s) => s.fill === 'green', 5000);
+  const net = await import('net');
+  const bad = net.connect(port, '127.0.0.1');
+  bad.on('error', () => undefined);
+  await new Promise((r) => bad.once('connect', r));
+  bad.write(Buffer.from('680407000000680a00000000640106030100', 'hex')); // STARTDT, then an interrogation ASDU without its IOA and QOI
+  await new Promise((r) => bad.once('close', r));
+  const warned = () => (helper.log().args as Array<[{ level: number; msg: unknown }]>).some(([e]) => e.level === 30 && /IEC 104 server "scada": master 127\.0\.0\.1:\d+: malformed/.test(String(e.msg)));
+  await until(() => warned(), 5000, 'the reason in the log');
+  (helper.getNode('srv') as TestNode).receive(reading({ voltage: 240 }));
+  const r = await waitReading((m) => m.payload.voltage !== undefined && Math.abs((m.payload.voltage as number) - 240) < 1e-3);
+  assert.equal(r.rtu.quality, 'good');
+});
