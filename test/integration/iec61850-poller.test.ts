@@ -252,3 +252,52 @@ test('a link stopped and started again while connecting keeps exactly one associ
     await server.stop();
   }
 });
+
+test('data set members that name array elements stay apart: read, poll and report by full reference', async () => {
+  const server = await new MmsTestServer().start();
+  const l = link(server);
+  l.register('p1');
+  const readings: IedReading[] = [];
+  const poller = new IedPoller({
+    device: 'pq1',
+    link: l,
+    intervalMs: 0,
+    dataSet: 'ied1Inverter/LLN0.Harmonics',
+    points: [{ reference: 'ied1Inverter/MHAI1.HA.phsAHar(12).cVal.mag.f [MX]', name: 'h12' }],
+    report: { controlBlock: 'ied1Inverter/LLN0.HarmonicsRCB01 [RP]', generalInterrogation: true, triggers: { generalInterrogation: true } },
+  });
+  poller.on('reading', (r) => readings.push(r));
+  try {
+    await connected(l);
+    const r = await poller.readNow();
+    assert.equal(r.rtu.error, undefined);
+    assert.equal(r.payload.h12, 12.5);
+    for (const n of [3, 5, 7]) {
+      assert.equal(r.payload[`MHAI1.HA.phsAHar(${n}).cVal.mag.f`], n + 0.5, `element ${n}`);
+      assert.equal(r.payload[`MHAI1.HA.phsAHar(${n}).t`], BASE_TIME + n);
+      assert.equal(r.iec61850.references[`MHAI1.HA.phsAHar(${n}).q`], `ied1Inverter/MHAI1.HA.phsAHar(${n}).q [MX]`);
+    }
+    assert.equal(r.payload['MHAI1.HA.phsAHar(10).cVal.mag.f'], 10.5);
+    assert.equal(r.payload['MHAI1.HA.phsAHar(11).cVal.mag.f'], 11.5);
+    assert.equal(Object.keys(r.payload).length, 1 + 3 * 3 + 2);
+    // Quality stays with its own element.
+    const harmonics = server.store.read('ied1Inverter', 'MHAI1$MX$HA$phsAHar');
+    assert.ok(typeof harmonics !== 'number' && harmonics.type === 'array');
+    if (typeof harmonics !== 'number' && harmonics.type === 'array') {
+      const five = harmonics.value[5];
+      if (five.type === 'structure') five.value[1] = quality(1);
+    }
+    const again = await poller.readNow();
+    assert.deepEqual(again.rtu.pointQuality, { 'MHAI1.HA.phsAHar(5).cVal.mag.f': 'bad' });
+    poller.start();
+    await waitFor(() => readings.some((x) => x.iec61850.source === 'report'), 'GI report');
+    const rep = readings.find((x) => x.iec61850.source === 'report') as IedReading;
+    assert.equal(rep.payload['MHAI1.HA.phsAHar(7).cVal.mag.f'], 7.5);
+    assert.equal(rep.payload['MHAI1.HA.phsAHar(11).cVal.mag.f'], 11.5);
+    assert.equal(Object.keys(rep.payload).length, 3 * 3 + 2);
+  } finally {
+    await poller.stop();
+    await l.deregister('p1');
+    await server.stop();
+  }
+});

@@ -8,7 +8,8 @@ import { DataAccessError, DecodeError, ServiceError } from './errors';
 import { applyTypes, buildLogicalDevice, ModelNode } from './browse';
 import { MmsValue } from './mms-data';
 import { TypeSpec } from './mms-types';
-import { describeName, ObjectName, VariableAccess } from './mms-names';
+import { selectType } from './alternate-access';
+import { baseName, describeName, ObjectName, VariableAccess, VariableName } from './mms-names';
 import { MmsConnection } from './mms-connection';
 import { InformationReport } from './mms-pdu';
 import { AccessResult, ConfirmedResponse, NameScope, OBJECT_CLASS } from './mms-services';
@@ -42,7 +43,7 @@ export interface ReportSubscription {
   /** RptID the reports carry (the RCB reference when the RCB leaves it empty). */
   rptId: string;
   dataSet: ListReference;
-  members: ObjectName[];
+  members: VariableName[];
   memberTypes: (TypeSpec | undefined)[];
 }
 
@@ -107,16 +108,23 @@ export class IedClient extends EventEmitter {
     throw new DecodeError('mms', `${this.ied}: name list of ${subject} did not end after 10000 pages`);
   }
 
-  /** The MMS type of a variable (cached per association). */
-  typeOf(name: ObjectName): Promise<TypeSpec> {
-    const key = describeName(name);
+  /** The MMS type of a variable (cached per association); with alternate access, the type of the part selected. */
+  typeOf(name: VariableName): Promise<TypeSpec> {
+    const base = baseName(name);
+    const key = describeName(base);
     let t = this.types.get(key);
     if (!t) {
-      t = this.connection.request({ service: 'getVariableAccessAttributes', name }, key).then((r) => expect(r, 'getVariableAccessAttributes').type);
+      t = this.connection.request({ service: 'getVariableAccessAttributes', name: base }, key).then((r) => expect(r, 'getVariableAccessAttributes').type);
       t.catch(() => this.types.delete(key));
       this.types.set(key, t);
     }
-    return t;
+    if (!name.alternate?.length) return t;
+    const steps = name.alternate;
+    return t.then((whole) => {
+      const part = selectType(whole, steps);
+      if (!part) throw new RangeError(`${this.ied}: ${describeName(name)} does not fit the type of ${key}`);
+      return part;
+    });
   }
 
   typeOfReference(ref: DataReference): Promise<TypeSpec> {
@@ -159,7 +167,7 @@ export class IedClient extends EventEmitter {
     return outcome.value;
   }
 
-  async dataSetDirectory(ds: ListReference): Promise<ObjectName[]> {
+  async dataSetDirectory(ds: ListReference): Promise<VariableName[]> {
     const subject = `${ds.ld}/${ds.item}`;
     const r = await this.connection.request({ service: 'getNamedVariableListAttributes', name: { scope: 'domain', domain: ds.ld, item: ds.item } }, subject);
     return expect(r, 'getNamedVariableListAttributes').variables;

@@ -6,6 +6,7 @@
 import { binaryTimeFromMs, MmsValue } from '../../../nodes/lib/iec61850/mms-data';
 import { OPT, TRIGGER } from '../../../nodes/lib/iec61850/report';
 import { AccessResult } from '../../../nodes/lib/iec61850/mms-services';
+import { describeName, VariableName } from '../../../nodes/lib/iec61850/mms-names';
 import type { Peer } from './server';
 import { ACCESS, VariableStore } from './store';
 
@@ -74,7 +75,7 @@ export class ReportEngine {
       const [domain, base] = key.split('/');
       if (!this.attr(domain, base, 'TrgOps', 'bit-string')?.value[TRIGGER.dataChange]) continue;
       const members = this.members(domain, base);
-      const hit = members.flatMap((m, i) => (this.store.leafKeys(m.domain, m.item).some((k) => keys.includes(k)) ? [i] : []));
+      const hit = members.flatMap((m, i) => (m.scope === 'domain' && this.store.leafKeys(m.domain, m.item).some((k) => keys.includes(k)) ? [i] : []));
       if (hit.length) this.send(domain, base, 'data-change', hit);
     }
   }
@@ -93,11 +94,10 @@ export class ReportEngine {
     this.blocks.clear();
   }
 
-  private members(domain: string, base: string): Array<{ domain: string; item: string }> {
+  private members(domain: string, base: string): VariableName[] {
     const dataSet = this.attr(domain, base, 'DatSet', 'visible-string')?.value ?? '';
     const [dsDomain, dsItem] = dataSet.split('/');
-    const list = this.store.model.get(dsDomain)?.dataSets.get(dsItem) ?? [];
-    return list.map((m) => (m.scope === 'domain' ? { domain: m.domain, item: m.item } : { domain: '', item: m.item }));
+    return this.store.model.get(dsDomain)?.dataSets.get(dsItem) ?? [];
   }
 
   private send(domain: string, base: string, reason: 'integrity' | 'general-interrogation' | 'data-change', only?: number[]): void {
@@ -116,9 +116,9 @@ export class ReportEngine {
     if (opt[OPT.dataSetName]) results.push(ok(this.attr(domain, base, 'DatSet', 'visible-string') as MmsValue));
     if (opt[OPT.confRevision]) results.push(ok(this.attr(domain, base, 'ConfRev', 'unsigned') as MmsValue));
     results.push(ok({ type: 'bit-string', value: members.map((_, i) => included.includes(i)) }));
-    if (opt[OPT.dataReference]) included.forEach((i) => results.push(ok({ type: 'visible-string', value: `${members[i].domain}/${members[i].item}` })));
+    if (opt[OPT.dataReference]) included.forEach((i) => results.push(ok({ type: 'visible-string', value: describeName(members[i]) })));
     for (const i of included) {
-      const v = this.store.read(members[i].domain, members[i].item);
+      const v = this.store.readVariable(members[i]);
       results.push(typeof v === 'number' ? { ok: false, error: v } : ok(v));
     }
     const bit = { 'data-change': TRIGGER.dataChange, integrity: TRIGGER.integrity, 'general-interrogation': TRIGGER.generalInterrogation }[reason];

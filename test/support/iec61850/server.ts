@@ -8,7 +8,7 @@ import net from 'net';
 import * as association from '../../../nodes/lib/iec61850/association';
 import * as ber from '../../../nodes/lib/iec61850/ber';
 import { MmsValue, utcTimeFromMs } from '../../../nodes/lib/iec61850/mms-data';
-import { describeName, ObjectName } from '../../../nodes/lib/iec61850/mms-names';
+import { describeName, ObjectName, VariableName } from '../../../nodes/lib/iec61850/mms-names';
 import { encodeMms, InitiateParams, MmsPdu } from '../../../nodes/lib/iec61850/mms-pdu';
 import { AccessResult, ConfirmedRequest, ConfirmedResponse, OBJECT_CLASS, WriteResult } from '../../../nodes/lib/iec61850/mms-services';
 import * as pres from '../../../nodes/lib/iec61850/presentation';
@@ -295,9 +295,8 @@ export class MmsTestServer {
     }
   }
 
-  private readOne(n: ObjectName): AccessResult {
-    if (n.scope !== 'domain') return { ok: false, error: ACCESS.nonExistent };
-    const v = this.store.read(n.domain, n.item);
+  private readOne(n: VariableName): AccessResult {
+    const v = this.store.readVariable(n);
     return typeof v === 'number' ? { ok: false, error: v } : { ok: true, value: v };
   }
 
