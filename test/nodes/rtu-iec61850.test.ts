@@ -219,3 +219,29 @@ test('the example flow deploys and reads the test server', async () => {
   assert.equal(Object.keys(dataSet.find(isGood)?.payload ?? {}).length, 8);
   assert.equal(reports[0].iec61850.rptId, 'Events1');
 });
+
+test('browse: a small max PDU size drops attribute types and the editor is told; a failed browse names the IED', async () => {
+  const small = await new MmsTestServer({ maxPduSize: 1200, namesPerPage: 10 }).start();
+  try {
+    await helper.load([iedNode], [{ id: 'tab', type: 'tab', label: 'x' }, ied({ port: small.port, name: 'bay7' })]);
+    const res = await helper.request().get('/rtu-iec61850/browse/ied').expect(200);
+    const body = res.body as { model: ModelNode[]; warning?: string };
+    assert.equal(body.model.length, 2, 'the model itself arrives');
+    assert.match(body.warning ?? '', /^IED "bay7" \(127.0.0.1:\d+\): attribute types left out for \d+ logical nodes? \(max PDU size 1200\): simpleIOGenericIO\/GGIO1 \(/);
+    const all = await helper.request().get('/rtu-iec61850/browse/ied').expect(200);
+    assert.ok(all.body.warning);
+    await helper.unload();
+    await helper.load([iedNode], [{ id: 'tab', type: 'tab', label: 'x' }, ied({ port: server.port, name: 'bay7' })]);
+    const full = await helper.request().get('/rtu-iec61850/browse/ied').expect(200);
+    assert.equal((full.body as { warning?: string }).warning, undefined);
+  } finally {
+    await helper.unload();
+    await small.stop();
+  }
+  const gone = await new MmsTestServer().start();
+  const port = gone.port;
+  await gone.stop();
+  await helper.load([iedNode], [{ id: 'tab', type: 'tab', label: 'x' }, ied({ port, name: 'bay7' })]);
+  const failed = await helper.request().get('/rtu-iec61850/browse/ied').expect(502);
+  assert.match((failed.body as { error: string }).error, /^IED "bay7" \(127.0.0.1:\d+\): browse failed: bay7: cannot connect/);
+});

@@ -55,6 +55,8 @@ export interface Faults {
 export interface Peer {
   transport: IsoTransport;
   id: number;
+  /** Negotiated max PDU size; larger answers become an error, as on a real server. */
+  maxPduSize?: number;
   send(pdu: MmsPdu): void;
 }
 
@@ -144,7 +146,7 @@ export class MmsTestServer {
         const spdu = session.decodeSpdu(unit);
         if (!associated) {
           if (spdu.kind !== 'CONNECT') throw new Error(`${spdu.kind} before CONNECT`);
-          associated = this.associate(transport, spdu);
+          associated = this.associate(transport, spdu, peer);
           return;
         }
         if (spdu.kind === 'FINISH') {
@@ -171,7 +173,7 @@ export class MmsTestServer {
     });
   }
 
-  private associate(transport: IsoTransport, spdu: Extract<session.Spdu, { kind: 'CONNECT' }>): boolean {
+  private associate(transport: IsoTransport, spdu: Extract<session.Spdu, { kind: 'CONNECT' }>, peer: Peer): boolean {
     const expect = this.options.expect ?? {};
     if (expect.ssel && spdu.calledSsel?.toString('hex') !== expect.ssel) {
       transport.send(session.encodeRefuse(129, Buffer.alloc(0)));
@@ -202,6 +204,7 @@ export class MmsTestServer {
       maxServOutstandingCalled: Math.min(req.initiate.maxServOutstandingCalled, this.options.maxOutstanding ?? 5),
     };
     this.associations++;
+    peer.maxPduSize = params.maxPduSize;
     this.sendUnit(transport, association.encodeAssociateResponse({ ...base, result: 0, initiate: { kind: 'initiate-response', params } }));
     return true;
   }
@@ -248,7 +251,9 @@ export class MmsTestServer {
     this.answerOrder.push(invokeId);
     const outcome = this.serve(peer, pdu.request);
     if ('errorClass' in outcome) this.sendPdu(peer, { kind: 'confirmed-error', invokeId, error: outcome });
-    else this.sendPdu(peer, { kind: 'confirmed-response', invokeId, response: outcome });
+    else if (peer.maxPduSize && encodeMms({ kind: 'confirmed-response', invokeId, response: outcome }).length > peer.maxPduSize) {
+      this.sendPdu(peer, { kind: 'confirmed-error', invokeId, error: { errorClass: 'resource', code: 0 } });
+    } else this.sendPdu(peer, { kind: 'confirmed-response', invokeId, response: outcome });
   }
 
   private serve(peer: Peer, r: ConfirmedRequest): ConfirmedResponse | { errorClass: string; code: number } {
