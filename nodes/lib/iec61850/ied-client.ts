@@ -61,6 +61,7 @@ export interface IedClientOptions {
 export declare interface IedClient {
   on(event: 'report', listener: (report: Report) => void): this;
   on(event: 'warning', listener: (text: string) => void): this;
+  on(event: 'information-report', listener: (report: InformationReport) => void): this;
 }
 
 export class IedClient extends EventEmitter {
@@ -346,7 +347,11 @@ export class IedClient extends EventEmitter {
   }
 
   private onReport(r: InformationReport): void {
-    if (!isReport(r)) return;
+    if (!isReport(r)) {
+      // Control answers (LastApplError, CommandTermination) and other unsolicited reports.
+      this.emit('information-report', r);
+      return;
+    }
     try {
       this.emit('report', decodeReport(r));
     } catch (err) {

@@ -101,6 +101,41 @@ function spc(name: string, withOrigin: boolean): Leaf[] {
   ];
 }
 
+/** A controllable object of the given ctlModel (0 status-only ... 4 sbo-with-enhanced-security), IEC 61850-8-1 layout. */
+function controllable(name: string, ctlModel: number, ctlVal: TypeSpec, initial: MmsValue): Leaf[] {
+  const zero: MmsValue = initial.type === 'boolean' ? { type: 'boolean', value: false } : { type: 'integer', value: 0 };
+  const control = (service: string, withCheck: boolean): Leaf[] => [
+    leaf('CO', [name, service, 'ctlVal'], ctlVal, zero),
+    ...origin('CO', [name, service]),
+    leaf('CO', [name, service, 'ctlNum'], T.uint8, { type: 'unsigned', value: 0 }),
+    leaf('CO', [name, service, 'T'], T.utc, time()),
+    leaf('CO', [name, service, 'Test'], T.bool, { type: 'boolean', value: false }),
+    ...(withCheck ? [leaf('CO', [name, service, 'Check'], T.check, { type: 'bit-string', value: [false, false] })] : []),
+  ];
+  return [
+    leaf('ST', [name, 'stVal'], ctlVal, initial),
+    leaf('ST', [name, 'q'], T.quality, GOOD()),
+    leaf('ST', [name, 't'], T.utc, time()),
+    ...(ctlModel > 0 ? control('Oper', true) : []),
+    ...(ctlModel === 2 ? [leaf('CO', [name, 'SBO'], T.vis65, { type: 'visible-string', value: '' })] : []),
+    ...(ctlModel === 4 ? control('SBOw', true) : []),
+    ...(ctlModel === 2 || ctlModel === 4 ? control('Cancel', false) : []),
+    leaf('CF', [name, 'ctlModel'], T.int8, { type: 'integer', value: ctlModel }),
+    ...(ctlModel === 2 || ctlModel === 4 ? [leaf('CF', [name, 'sboTimeout'], T.uint32, { type: 'unsigned', value: 30_000 })] : []),
+  ];
+}
+
+/** Control objects of every model: SPCSO1..4 = ctlModel 1..4, SPCSO5 status-only, ISCSO1 an integer set-point. */
+function controls(): Leaf[] {
+  const off: MmsValue = { type: 'boolean', value: false };
+  return [
+    ...ens('Beh'),
+    ...[1, 2, 3, 4].flatMap((m) => controllable(`SPCSO${m}`, m, T.bool, off)),
+    ...controllable('SPCSO5', 0, T.bool, off),
+    ...controllable('ISCSO1', 1, T.int32, { type: 'integer', value: 0 }),
+  ];
+}
+
 function namePlate(vendor: string, ld = false): Leaf[] {
   const text = (v: string): MmsValue => ({ type: 'visible-string', value: v });
   return [
@@ -233,7 +268,7 @@ function inverter(): DomainModel {
     leaf('ST', ['TotWh', 't'], T.utc, time()),
   ];
   return {
-    lns: new Map([['LLN0', lln0], ['MMXU1', mmxu], ['MMTR1', mmtr], ['MHAI1', [...ens('Beh'), ...harmonics()]]]),
+    lns: new Map([['LLN0', lln0], ['MMXU1', mmxu], ['MMTR1', mmtr], ['MHAI1', [...ens('Beh'), ...harmonics()]], ['GGIO2', controls()]]),
     dataSets: new Map([
       ['LLN0$Meter', [v(ld, 'MMXU1$MX$TotW$mag$f'), v(ld, 'MMXU1$MX$Hz$mag$f'), v(ld, 'MMTR1$ST$TotWh')]],
       ['LLN0$Harmonics', HARMONIC_MEMBERS],

@@ -16,6 +16,7 @@ import * as session from '../../../nodes/lib/iec61850/session';
 import { IsoTransport } from '../../../nodes/lib/iec61850/transport';
 import { basicIoModel, ServerModel } from './model';
 import { ReportEngine } from './reports';
+import { ControlEngine } from './controls';
 import { ACCESS, VariableStore } from './store';
 import { applyDialect, Dialect } from './dialect';
 import { prng } from './captures';
@@ -64,6 +65,7 @@ export class MmsTestServer {
   readonly store: VariableStore;
   readonly faults: Faults = {};
   readonly reports: ReportEngine;
+  readonly controls: ControlEngine;
   /** Services received, for assertions: `read simpleIOGenericIO/GGIO1$MX$AnIn1$mag$f`. */
   readonly log: string[] = [];
   /** Session units of MMS requests as received, for byte comparisons. */
@@ -81,6 +83,7 @@ export class MmsTestServer {
   constructor(readonly options: ServerOptions = {}) {
     this.store = new VariableStore(options.model ?? basicIoModel());
     this.reports = new ReportEngine(this.store);
+    this.controls = new ControlEngine(this.store, (d, i, v) => this.setValue(d, i, v));
   }
 
   get port(): number {
@@ -103,6 +106,7 @@ export class MmsTestServer {
 
   async stop(): Promise<void> {
     this.reports.stop();
+    this.controls.stop();
     for (const p of this.peers) p.transport.destroy();
     this.peers.clear();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -140,6 +144,7 @@ export class MmsTestServer {
     transport.on('close', () => {
       this.peers.delete(peer);
       this.reports.release(peer);
+      this.controls.release(peer);
     });
     transport.on('unit', (unit) => {
       try {
@@ -287,7 +292,7 @@ export class MmsTestServer {
           if (!members) return { service: 'read', results: [{ ok: false, error: ACCESS.nonExistent }] };
           return { service: 'read', access: r.specificationWithResult ? r.access : undefined, results: members.map((m) => this.readOne(m)) };
         }
-        return { service: 'read', results: r.access.variables.map((v) => this.readOne(v)) };
+        return { service: 'read', results: r.access.variables.map((v) => this.readOne(v, peer)) };
       }
       case 'write': {
         if (r.access.kind !== 'list') return { service: 'write', results: [{ ok: false, error: ACCESS.denied }] };
@@ -300,7 +305,11 @@ export class MmsTestServer {
     }
   }
 
-  private readOne(n: VariableName): AccessResult {
+  private readOne(n: VariableName, peer?: Peer): AccessResult {
+    const parts = n.item.split('$');
+    if (peer && n.scope === 'domain' && parts[1] === 'CO' && parts[3] === 'SBO' && parts.length === 4 && typeof this.store.read(n.domain, n.item) !== 'number') {
+      return { ok: true, value: this.controls.readSbo(peer, n.domain, parts) };
+    }
     const v = this.store.readVariable(n);
     return typeof v === 'number' ? { ok: false, error: v } : { ok: true, value: v };
   }
@@ -315,11 +324,8 @@ export class MmsTestServer {
     const code = this.store.write(n.domain, n.item, value);
     if (code !== undefined) return code;
     if (parts[1] === 'RP' || parts[1] === 'BR') this.reports.afterWrite(peer, n.domain, parts, value);
-    if (parts[1] === 'CO' && parts[3] === 'Oper' && value.type === 'structure' && value.value[0]) {
-      // A direct control: the status follows the commanded value.
-      const base = `${parts[0]}$ST$${parts[2]}`;
-      this.setValue(n.domain, `${base}$stVal`, value.value[0]);
-      this.store.set(n.domain, `${base}$t`, { type: 'utc-time', value: utcTimeFromMs(Date.now()) });
+    if (parts[1] === 'CO' && parts.length === 4 && ['Oper', 'SBOw', 'Cancel'].includes(parts[3])) {
+      return this.controls.write(peer, n.domain, parts, value, this.store.typeOf(n.domain, n.item));
     }
     return undefined;
   }
