@@ -111,8 +111,9 @@ export class ControlEngine {
     if (service !== 'Oper') return ACCESS.denied;
     if (model === 2 || model === 4) {
       if (!held || held.peer !== peer) return refuse(CAUSE.notSelected);
-      if (model === 4 && held.ctlNum !== cmd.ctlNum) return refuse(CAUSE.inconsistent);
+      // Selected or not, the select is used up: a refused operate returns the object to unselected.
       this.deselect(key);
+      if (model === 4 && held.ctlNum !== cmd.ctlNum) return refuse(CAUSE.inconsistent);
     }
     if (this.interlocked.has(key) && cmd.interlockCheck) return refuse(CAUSE.blockedByInterlocking);
     const failure = this.failExecution.get(key);
@@ -137,6 +138,10 @@ export class ControlEngine {
       this.timers.add(timer);
     }
     return undefined;
+  }
+
+  isSelected(key: string): boolean {
+    return this.selections.has(key);
   }
 
   release(peer: Peer): void {
