@@ -110,7 +110,8 @@ export async function operate(link: IedLink, req: ControlRequest): Promise<Contr
     return fail((err as Error).message);
   }
   result.object = `${ref.ld}/${[ref.ln, ...ref.path].join('.')}`;
-  const client = link.client;
+  // An association being opened right now (just after deploy) is worth waiting for.
+  const client = link.state === 'connecting' ? await link.whenConnected(link.ied.timeoutMs * 3) : link.client;
   if (!client) return fail(link.describeOutage());
   const mmsPrefix = `${ref.ld}/${[ref.ln, 'CO', ...ref.path].join('$')}$`;
   const answers: ControlReport[] = [];
