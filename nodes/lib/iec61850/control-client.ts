@@ -18,6 +18,7 @@ import {
   commandTime,
   ControlModel,
   controlModelOf,
+  ControlParameters,
   ControlReport,
   ControlService,
   decodeControlReport,
@@ -91,151 +92,195 @@ function nextCtlNum(client: IedClient): number {
 }
 
 export async function operate(link: IedLink, req: ControlRequest): Promise<ControlResult> {
-  const started = Date.now();
-  const result: ControlResult = { ok: false, ied: link.name, object: req.object, steps: [], durationMs: 0 };
-  const fail = (why: string, lastApplError?: LastApplError): never => {
-    result.error = `IED "${link.name}": control ${result.object}: ${why}${lastApplError ? `: ${describeLastApplError(lastApplError)}` : ''}`;
-    if (lastApplError) {
-      result.lastApplError = lastApplError;
-      result.addCause = lastApplError.addCause;
-      result.addCauseText = describeLastApplError(lastApplError).split(' (')[0];
-    }
-    result.durationMs = Date.now() - started;
-    throw new ControlError(result);
-  };
+  const run = new ControlRun(link, req);
   let ref: DataReference;
   try {
     ref = parseControlObject(req.object);
   } catch (err) {
-    return fail((err as Error).message);
+    return run.fail((err as Error).message);
   }
-  result.object = `${ref.ld}/${[ref.ln, ...ref.path].join('.')}`;
+  run.result.object = `${ref.ld}/${[ref.ln, ...ref.path].join('.')}`;
   // An association being opened right now (just after deploy) is worth waiting for.
   const client = link.state === 'connecting' ? await link.whenConnected(link.ied.timeoutMs * 3) : link.client;
-  if (!client) return fail(link.describeOutage());
-  const mmsPrefix = `${ref.ld}/${[ref.ln, 'CO', ...ref.path].join('$')}$`;
-  const answers: ControlReport[] = [];
-  let waiter: (() => void) | undefined;
-  const onReport = (r: InformationReport): void => {
+  if (!client) return run.fail(link.describeOutage());
+  run.listen(client, ref);
+  try {
+    return await run.execute(client, ref);
+  } finally {
+    run.stopListening(client);
+  }
+}
+
+/** One command: its result so far, and the control answers (LastApplError, CommandTermination) seen meanwhile. */
+class ControlRun {
+  readonly result: ControlResult;
+  private readonly started = Date.now();
+  private readonly answers: ControlReport[] = [];
+  private waiter?: () => void;
+  private lost?: Error;
+  private mmsPrefix = '';
+
+  private readonly onReport = (r: InformationReport): void => {
     const c = decodeControlReport(r);
     const subject = c && (c.kind === 'last-appl-error' ? c.error.controlObject : c.controlObject);
-    if (!c || !subject?.startsWith(mmsPrefix)) return;
-    answers.push(c);
-    waiter?.();
+    if (!c || !subject?.startsWith(this.mmsPrefix)) return;
+    this.answers.push(c);
+    this.waiter?.();
   };
-  let lost: Error | undefined;
-  const onLost = (err: Error): void => {
-    lost = err;
-    waiter?.();
+
+  private readonly onLost = (err: Error): void => {
+    this.lost = err;
+    this.waiter?.();
   };
-  client.on('information-report', onReport);
-  link.on('disconnected', onLost);
-  const lastError = (ctlNum: number): LastApplError | undefined => {
-    for (let i = answers.length - 1; i >= 0; i--) {
-      const a = answers[i];
-      if (a.kind === 'last-appl-error' && a.error.ctlNum === ctlNum) return a.error;
+
+  constructor(
+    private readonly link: IedLink,
+    private readonly req: ControlRequest,
+  ) {
+    this.result = { ok: false, ied: link.name, object: req.object, steps: [], durationMs: 0 };
+  }
+
+  fail(why: string, lastApplError?: LastApplError): never {
+    const r = this.result;
+    r.error = `IED "${this.link.name}": control ${r.object}: ${why}${lastApplError ? `: ${describeLastApplError(lastApplError)}` : ''}`;
+    if (lastApplError) {
+      r.lastApplError = lastApplError;
+      r.addCause = lastApplError.addCause;
+      r.addCauseText = describeLastApplError(lastApplError).split(' (')[0];
     }
-    return undefined;
-  };
-  try {
-    result.steps.push('read ctlModel');
+    r.durationMs = Date.now() - this.started;
+    throw new ControlError(r);
+  }
+
+  listen(client: IedClient, ref: DataReference): void {
+    this.mmsPrefix = `${ref.ld}/${[ref.ln, 'CO', ...ref.path].join('$')}$`;
+    client.on('information-report', this.onReport);
+    this.link.on('disconnected', this.onLost);
+  }
+
+  stopListening(client: IedClient): void {
+    this.result.durationMs = Date.now() - this.started;
+    client.off('information-report', this.onReport);
+    this.link.off('disconnected', this.onLost);
+  }
+
+  async execute(client: IedClient, ref: DataReference): Promise<ControlResult> {
+    const ctlModel = await this.readControlModel(client, ref);
+    const service: ControlService = this.req.cancel ? 'Cancel' : 'Oper';
+    const type = await client.typeOfReference(at(ref, 'CO', service)).catch((err: Error) => this.fail(`${service} not found: ${err.message}`));
+    const params = this.parameters(client, type, service);
+    const write = async (svc: ControlService): Promise<void> => {
+      this.result.steps.push(svc);
+      const svcType = svc === service ? type : await client.typeOfReference(at(ref, 'CO', svc));
+      try {
+        await client.write(at(ref, 'CO', svc), buildControlValue(svcType, params, svc));
+      } catch (err) {
+        if (this.lost) return this.fail(`association lost during ${svc}: ${this.lost.message}`);
+        const refused = err instanceof DataAccessError ? `${svc} refused (${err.message.replace(/^write [^:]+: /, '')})` : `${svc} failed: ${(err as Error).message}`;
+        return this.fail(refused, this.lastApplError(params.ctlNum));
+      }
+    };
+    if (this.req.cancel) {
+      await write('Cancel');
+      this.result.ok = true;
+      return this.result;
+    }
+    if (ctlModel === 'sbo-with-normal-security') await this.selectByRead(client, ref, params.ctlNum);
+    if (ctlModel === 'sbo-with-enhanced-security') await write('SBOw');
+    try {
+      await write('Oper');
+    } catch (err) {
+      if (ctlModel.startsWith('sbo')) await this.cancelSelection(client, ref, params);
+      throw err;
+    }
+    if (ctlModel.endsWith('enhanced-security')) await this.awaitTermination();
+    this.result.ok = true;
+    return this.result;
+  }
+
+  private async readControlModel(client: IedClient, ref: DataReference): Promise<ControlModel> {
+    this.result.steps.push('read ctlModel');
     let model: number;
     try {
       const v = await client.readValue(at(ref, 'CF', 'ctlModel'));
       model = v.type === 'integer' || v.type === 'unsigned' ? Number(v.value) : NaN;
     } catch (err) {
-      if (err instanceof DataAccessError && (err.code === 10 || err.code === 5)) return fail(`no such control object (${err.message})`);
-      return fail(`ctlModel could not be read: ${(err as Error).message}`);
+      if (err instanceof DataAccessError && (err.code === 10 || err.code === 5)) return this.fail(`no such control object (${err.message})`);
+      return this.fail(`ctlModel could not be read: ${(err as Error).message}`);
     }
     const ctlModel = controlModelOf(model);
-    if (!ctlModel) return fail(`ctlModel ${model} is not a control model`);
-    result.ctlModel = ctlModel;
-    if (ctlModel === 'status-only') return fail('the object is status-only (ctlModel 0) and cannot be controlled');
-    const service: ControlService = req.cancel ? 'Cancel' : 'Oper';
-    const type = await client.typeOfReference(at(ref, 'CO', service)).catch((err: Error) => fail(`${service} not found: ${err.message}`));
+    if (!ctlModel) return this.fail(`ctlModel ${model} is not a control model`);
+    this.result.ctlModel = ctlModel;
+    if (ctlModel === 'status-only') return this.fail('the object is status-only (ctlModel 0) and cannot be controlled');
+    return ctlModel;
+  }
+
+  /** ctlVal converted to the object's ctlVal type, and the rest of Oper; takes the next ctlNum. */
+  private parameters(client: IedClient, type: TypeSpec, service: ControlService): ControlParameters {
     const ctlValType = type.type === 'structure' ? type.components.find((c) => c.name === 'ctlVal')?.spec : undefined;
-    if (!ctlValType) return fail(`${service} has no ctlVal`);
+    if (!ctlValType) return this.fail(`${service} has no ctlVal`);
     let ctlVal: MmsValue;
     try {
-      ctlVal = fromPointValue(ctlValType as TypeSpec, req.value, `${result.object} ctlVal`);
+      ctlVal = fromPointValue(ctlValType, this.req.value, `${this.result.object} ctlVal`);
     } catch (err) {
-      return fail(`ctlVal ${JSON.stringify(req.value)} does not fit (${(err as Error).message.replace(/^write [^:]+: /, '')})`);
+      return this.fail(`ctlVal ${JSON.stringify(this.req.value)} does not fit (${(err as Error).message.replace(/^write [^:]+: /, '')})`);
     }
     const ctlNum = nextCtlNum(client);
-    result.ctlNum = ctlNum;
-    const params = {
+    this.result.ctlNum = ctlNum;
+    return {
       ctlVal,
-      orCat: req.orCat,
-      orIdent: Buffer.from(req.orIdent, 'utf8'),
+      orCat: this.req.orCat,
+      orIdent: Buffer.from(this.req.orIdent, 'utf8'),
       ctlNum,
       time: commandTime(Date.now()),
-      test: req.test,
-      interlockCheck: req.interlockCheck,
-      synchroCheck: req.synchroCheck,
+      test: this.req.test,
+      interlockCheck: this.req.interlockCheck,
+      synchroCheck: this.req.synchroCheck,
     };
-    const write = async (svc: ControlService): Promise<void> => {
-      result.steps.push(svc);
-      const svcType = svc === service ? type : await client.typeOfReference(at(ref, 'CO', svc));
-      try {
-        await client.write(at(ref, 'CO', svc), buildControlValue(svcType, params, svc));
-      } catch (err) {
-        if (lost) return fail(`association lost during ${svc}: ${lost.message}`);
-        const refused = err instanceof DataAccessError ? `${svc} refused (${err.message.replace(/^write [^:]+: /, '')})` : `${svc} failed: ${(err as Error).message}`;
-        return fail(refused, lastError(ctlNum));
-      }
-    };
-    // Best effort, and without touching the result: the refusal of Oper is what the caller needs to see.
-    const cancelSelection = async (): Promise<void> => {
-      if (lost) return;
-      result.steps.push('Cancel');
-      const t = await client.typeOfReference(at(ref, 'CO', 'Cancel')).catch(() => undefined);
-      if (t) await client.write(at(ref, 'CO', 'Cancel'), buildControlValue(t, params, 'Cancel')).catch(() => undefined);
-    };
-    if (req.cancel) {
-      await write('Cancel');
-      result.ok = true;
-      return result;
+  }
+
+  /** sbo-with-normal-security: reading SBO selects; an empty answer is a refusal. */
+  private async selectByRead(client: IedClient, ref: DataReference, ctlNum: number): Promise<void> {
+    this.result.steps.push('read SBO');
+    const selected = await client.readValue(at(ref, 'CO', 'SBO')).catch((err: Error) => this.fail(`select failed: ${err.message}`));
+    if (selected.type !== 'visible-string' || !selected.value) this.fail('select refused (SBO read empty)', this.lastApplError(ctlNum));
+  }
+
+  // Best effort, and without touching the error: the refusal of Oper is what the caller needs to see.
+  private async cancelSelection(client: IedClient, ref: DataReference, params: ControlParameters): Promise<void> {
+    if (this.lost) return;
+    this.result.steps.push('Cancel');
+    const t = await client.typeOfReference(at(ref, 'CO', 'Cancel')).catch(() => undefined);
+    if (t) await client.write(at(ref, 'CO', 'Cancel'), buildControlValue(t, params, 'Cancel')).catch(() => undefined);
+  }
+
+  private async awaitTermination(): Promise<void> {
+    const termination = await new Promise<ControlReport | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), this.req.terminationTimeoutMs);
+      this.waiter = () => {
+        const t = this.answers.find((a) => a.kind === 'command-termination');
+        if (t || this.lost) {
+          clearTimeout(timer);
+          resolve(t);
+        }
+      };
+      this.waiter();
+    });
+    this.waiter = undefined;
+    if (!termination || termination.kind !== 'command-termination') {
+      if (this.lost) this.fail(`association lost before the CommandTermination: ${this.lost.message}`);
+      this.fail(`no CommandTermination within ${this.req.terminationTimeoutMs} ms`);
     }
-    if (ctlModel === 'sbo-with-normal-security') {
-      result.steps.push('read SBO');
-      const selected = await client.readValue(at(ref, 'CO', 'SBO')).catch((err: Error) => fail(`select failed: ${err.message}`));
-      if (selected.type !== 'visible-string' || !selected.value) return fail('select refused (SBO read empty)', lastError(ctlNum));
+    this.result.steps.push(termination.positive ? 'CommandTermination+' : 'CommandTermination-');
+    if (!termination.positive) this.fail('CommandTermination negative', termination.error);
+  }
+
+  private lastApplError(ctlNum: number): LastApplError | undefined {
+    for (let i = this.answers.length - 1; i >= 0; i--) {
+      const a = this.answers[i];
+      if (a.kind === 'last-appl-error' && a.error.ctlNum === ctlNum) return a.error;
     }
-    if (ctlModel === 'sbo-with-enhanced-security') await write('SBOw');
-    const sbo = ctlModel.startsWith('sbo');
-    try {
-      await write('Oper');
-    } catch (err) {
-      if (sbo) await cancelSelection();
-      throw err;
-    }
-    if (ctlModel.endsWith('enhanced-security')) {
-      const termination = await new Promise<ControlReport | undefined>((resolve) => {
-        const find = (): ControlReport | undefined => answers.find((a) => a.kind === 'command-termination');
-        const timer = setTimeout(() => resolve(undefined), req.terminationTimeoutMs);
-        waiter = () => {
-          const t = find();
-          if (t || lost) {
-            clearTimeout(timer);
-            resolve(t);
-          }
-        };
-        waiter();
-      });
-      waiter = undefined;
-      if (!termination || termination.kind !== 'command-termination') {
-        if (lost) return fail(`association lost before the CommandTermination: ${lost.message}`);
-        return fail(`no CommandTermination within ${req.terminationTimeoutMs} ms`);
-      }
-      result.steps.push(termination.positive ? 'CommandTermination+' : 'CommandTermination-');
-      if (!termination.positive) return fail('CommandTermination negative', termination.error);
-    }
-    result.ok = true;
-    return result;
-  } finally {
-    result.durationMs = Date.now() - started;
-    client.off('information-report', onReport);
-    link.off('disconnected', onLost);
+    return undefined;
   }
 }
 

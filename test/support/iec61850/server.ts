@@ -7,7 +7,7 @@
 import net from 'net';
 import * as association from '../../../nodes/lib/iec61850/association';
 import * as ber from '../../../nodes/lib/iec61850/ber';
-import { MmsValue, utcTimeFromMs } from '../../../nodes/lib/iec61850/mms-data';
+import { MmsValue } from '../../../nodes/lib/iec61850/mms-data';
 import { describeName, ObjectName, VariableName } from '../../../nodes/lib/iec61850/mms-names';
 import { encodeMms, InitiateParams, MmsPdu } from '../../../nodes/lib/iec61850/mms-pdu';
 import { AccessResult, ConfirmedRequest, ConfirmedResponse, OBJECT_CLASS, WriteResult } from '../../../nodes/lib/iec61850/mms-services';
