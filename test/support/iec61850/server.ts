@@ -214,9 +214,9 @@ export class MmsTestServer {
     return true;
   }
 
-  private sendPdu(peer: Peer, pdu: MmsPdu): void {
+  private sendPdu(peer: Peer, pdu: MmsPdu, encoded?: Buffer): void {
     if (!peer.transport.isOpen) return;
-    const unit = association.encodeMmsData(encodeMms(pdu));
+    const unit = association.encodeMmsData(encoded ?? encodeMms(pdu));
     if (this.faults.silent && pdu.kind !== 'information-report') {
       this.faults.silent = false;
       return;
@@ -256,9 +256,12 @@ export class MmsTestServer {
     this.answerOrder.push(invokeId);
     const outcome = this.serve(peer, pdu.request);
     if ('errorClass' in outcome) this.sendPdu(peer, { kind: 'confirmed-error', invokeId, error: outcome });
-    else if (peer.maxPduSize && encodeMms({ kind: 'confirmed-response', invokeId, response: outcome }).length > peer.maxPduSize) {
-      this.sendPdu(peer, { kind: 'confirmed-error', invokeId, error: { errorClass: 'resource', code: 0 } });
-    } else this.sendPdu(peer, { kind: 'confirmed-response', invokeId, response: outcome });
+    else {
+      const response: MmsPdu = { kind: 'confirmed-response', invokeId, response: outcome };
+      const encoded = encodeMms(response);
+      if (peer.maxPduSize && encoded.length > peer.maxPduSize) this.sendPdu(peer, { kind: 'confirmed-error', invokeId, error: { errorClass: 'resource', code: 0 } });
+      else this.sendPdu(peer, response, encoded);
+    }
   }
 
   private serve(peer: Peer, r: ConfirmedRequest): ConfirmedResponse | { errorClass: string; code: number } {
