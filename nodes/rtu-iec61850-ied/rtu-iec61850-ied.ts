@@ -94,9 +94,16 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     const types = req.query.types !== '0';
-    node.link.withClient((client) => client.browse({ types })).then(
-      (model) => res.json({ ied: node.iedName, model }),
-      (err: Error) => res.status(502).json({ error: err.message }),
+    const untyped: string[] = [];
+    const where = `IED "${node.iedName}" (${node.link.ied.host}:${node.link.ied.port})`;
+    node.link.withClient(async (client) => ({ model: await client.browse({ types, untyped }), maxPdu: client.connection.negotiated.maxPduSize })).then(
+      ({ model, maxPdu: n }) => {
+        const warning = untyped.length
+          ? `${where}: attribute types left out for ${untyped.length} logical node${untyped.length > 1 ? 's' : ''}${n ? ` (max PDU size ${n})` : ''}: ${untyped.slice(0, 5).join('; ')}${untyped.length > 5 ? '; …' : ''}. A larger max PDU size in the IED configuration may bring them.`
+          : undefined;
+        res.json({ ied: node.iedName, model, ...(warning ? { warning } : {}) });
+      },
+      (err: Error) => res.status(502).json({ error: `${where}: browse failed: ${err.message}` }),
     );
   });
 };

@@ -1,6 +1,7 @@
 /** Maps the editor's poller fields onto IedPoller options. */
 import type { IedLink } from '../lib/iec61850/ied-link';
 import type { IedPollerOptions, PointSpec, ReportSpec } from '../lib/iec61850/ied-poller';
+import { parseDataSetReference } from '../lib/iec61850/reference';
 
 export interface IedPollerNodeConfig {
   name?: string;
@@ -10,6 +11,8 @@ export interface IedPollerNodeConfig {
   dataSet?: string;
   report?: boolean;
   controlBlock?: string;
+  /** Data set to write to the block's DatSet (`LD/LN.Name`); empty keeps the IED's. */
+  rcbDataSet?: string;
   gi?: boolean;
   integrityPeriod?: string | number;
   /** TrgOps to set: dataChange, qualityChange, dataUpdate, integrity, generalInterrogation. Empty keeps the IED's. */
@@ -31,8 +34,14 @@ export function pollerOptionsFrom(cfg: IedPollerNodeConfig, device: string, link
     if (period !== undefined && (!Number.isFinite(period) || period < 0)) {
       throw new RangeError(`device "${device}": integrity period ${JSON.stringify(cfg.integrityPeriod)} is not a number of seconds`);
     }
+    let dataSet: string | undefined;
+    if (String(cfg.rcbDataSet ?? '').trim()) {
+      const ds = parseDataSetReference(String(cfg.rcbDataSet));
+      dataSet = `${ds.ld}/${ds.item}`;
+    }
     report = {
       controlBlock: String(cfg.controlBlock).trim(),
+      ...(dataSet ? { dataSet } : {}),
       generalInterrogation: cfg.gi !== false,
       ...(wanted.length ? { triggers: Object.fromEntries(TRIGGERS.map((t) => [t, wanted.includes(t)])) } : {}),
       ...(period !== undefined ? { integrityPeriodMs: Math.round(period * 1000) } : {}),

@@ -11,7 +11,8 @@ import type { IedLink, LinkState } from '../lib/iec61850/ied-link';
 import { IedPoller, PollerConfigError } from '../lib/iec61850/ied-poller';
 import type { IedReading } from '../lib/iec61850/readings';
 import type { ReadingMessage } from '../lib/reading';
-import { attachTestMode, shortText, status, writeRequest } from '../shared/runtime';
+import { attachTestMode, shortText, status, userDirPath, writeRequest } from '../shared/runtime';
+import { entryIdStore } from '../lib/iec61850/entry-ids';
 import type { IedConfigNode } from '../rtu-iec61850-ied/ied-config';
 import { IedPollerNodeConfig, pollerOptionsFrom } from './poller-config';
 
@@ -37,7 +38,7 @@ export = function register(RED: NodeAPI): void {
 
     let poller: IedPoller;
     try {
-      poller = new IedPoller(pollerOptionsFrom(config, name, iedNode.link));
+      poller = new IedPoller({ ...pollerOptionsFrom(config, name, iedNode.link), entryIds: entryIdStore(userDirPath(RED, 'energy-rtu', 'iec61850-entry-ids.json')) });
     } catch (err) {
       return fail(err instanceof PollerConfigError ? err.problems.join('\n') : (err as Error).message);
     }
@@ -59,6 +60,7 @@ export = function register(RED: NodeAPI): void {
       node.send(r as unknown as NodeMessage);
     };
     poller.on('reading', emit);
+    poller.on('report-notice', (text) => node.log(text));
     poller.on('report-state', (enabled, err) => {
       if (enabled) node.log(`${where}: report ${config.controlBlock} enabled`);
       else if (err) {

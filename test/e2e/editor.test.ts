@@ -224,3 +224,34 @@ test('every rtu-* edit dialog opens without a script error; per-site fields are 
   }
   assert.deepEqual(problems, []);
 });
+
+test('the IEC 61850 control and poller dialogs open without a script error (screenshots)', async () => {
+  const errors: string[] = [];
+  const onError = (e: Error) => errors.push(e.message);
+  page.on('pageerror', onError);
+  try {
+    for (const type of ['rtu-iec61850-control', 'rtu-iec61850-poller']) {
+      await page.evaluate((t) => {
+        const RED = (window as unknown as { RED: any }).RED; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const id = RED.nodes.id();
+        RED.nodes.import([{ id, type: t, z: RED.workspaces.active(), x: 200, y: 200, wires: [], object: 'ied1Inverter/GGIO2.SPCSO4', report: true, controlBlock: 'simpleIOGenericIO/LLN0.EventsBRCB01 [BR]' }]);
+        RED.editor.edit(RED.nodes.node(id));
+      }, type);
+      await page.waitForSelector('.red-ui-tray #dialog-form', { timeout: 10000 });
+      await page.waitForTimeout(300);
+      if (type === 'rtu-iec61850-control') {
+        const options = await page.$$eval('.red-ui-tray #node-input-orCat option', (els) => els.map((e) => e.textContent));
+        assert.equal(options.length, 9);
+        assert.equal(await page.$eval('.red-ui-tray #node-input-orCat', (e) => (e as HTMLSelectElement).value), '3');
+      } else {
+        assert.ok(await page.$('.red-ui-tray #node-input-rcbDataSet'), 'the block data set field');
+      }
+      await page.screenshot({ path: artifact(`editor-${type}-dialog.png`) });
+      await page.click('#node-dialog-cancel');
+      await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, undefined, { timeout: 10000 });
+    }
+  } finally {
+    page.off('pageerror', onError);
+  }
+  assert.deepEqual(errors, []);
+});

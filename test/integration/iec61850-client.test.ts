@@ -214,13 +214,15 @@ test('refused associations say why', async () => {
   });
   await withServer({ expect: { password: 'top secret' } }, async (s) => {
     await assert.rejects(connect(s), /authentication required/);
-    await assert.rejects(connect(s, { password: 'wrong' }), /authentication failure/);
+    await assert.rejects(connect(s, { password: 'wrong' }), /authentication failure; a password was sent and may be wrong/);
     const c = await connect(s, { password: 'top secret' });
     await c.connection.close();
   });
   await withServer({}, async (s) => {
     s.faults.rejectAssociation = true;
-    await assert.rejects(connect(s), /rejected \(permanent\): no reason given/);
+    await assert.rejects(connect(s), /rejected \(permanent\): no reason given; check AP-title/);
+    // An IED that gives no reason when the password is wrong: the message still points at the password.
+    await assert.rejects(connect(s, { password: 'maybe' }), /ied1: association rejected \(permanent\): no reason given; a password was sent and may be wrong/);
   });
   await assert.rejects(connect({ port: 1 } as MmsTestServer), /ied1: cannot connect to 127.0.0.1:1/);
 });
@@ -332,5 +334,45 @@ test('the requests of the client are the captured client\'s, octet for octet', a
     ]);
     assert.equal(ours.filter(isCaptured).length, 9);
     c.connection.destroy();
+  });
+});
+
+test('DatSet of a report control block is set where the IED allows it, refused clearly where not', async () => {
+  await withServer({}, async (s) => {
+    const c = await connect(s);
+    try {
+      const cb = parseControlBlockReference('simpleIOGenericIO/LLN0.EventsRCB01 [RP]');
+      const sub = await c.enableReport(cb, { dataSet: 'simpleIOGenericIO/LLN0$Measurements' });
+      assert.deepEqual(sub.dataSet, { ld: 'simpleIOGenericIO', item: 'LLN0$Measurements' });
+      assert.equal(sub.members.length, 8);
+      await c.disableReport(cb);
+      await assert.rejects(c.enableReport(cb, { dataSet: 'simpleIOGenericIO/LLN0$NoSuch' }), /write simpleIOGenericIO\/LLN0.EventsRCB01.DatSet \[RP\]: object-value-invalid/);
+      s.reports.fixedAttributes.add('DatSet');
+      await assert.rejects(c.enableReport(cb, { dataSet: 'simpleIOGenericIO/LLN0$Events' }), /write simpleIOGenericIO\/LLN0.EventsRCB01.DatSet \[RP\]: object-access-denied/);
+    } finally {
+      await c.connection.close();
+    }
+  });
+});
+
+test('two blocks with one RptID: a unique RptID is written, or the clash is refused naming both blocks', async () => {
+  await withServer({}, async (s) => {
+    s.store.set('simpleIOGenericIO', 'LLN0$RP$EventsIndexed01$RptID', { type: 'visible-string', value: 'Events1' });
+    const c = await connect(s);
+    try {
+      const a = await c.enableReport(parseControlBlockReference('simpleIOGenericIO/LLN0.EventsRCB01 [RP]'));
+      const b = await c.enableReport(parseControlBlockReference('simpleIOGenericIO/LLN0.EventsIndexed01 [RP]'));
+      assert.equal(a.rptId, 'Events1');
+      assert.equal(b.rptId, 'simpleIOGenericIO/LLN0$RP$EventsIndexed01');
+      await c.disableReport(b.controlBlock);
+      s.store.set('simpleIOGenericIO', 'LLN0$RP$EventsIndexed01$RptID', { type: 'visible-string', value: 'Events1' });
+      s.reports.fixedAttributes.add('RptID');
+      await assert.rejects(
+        c.enableReport(parseControlBlockReference('simpleIOGenericIO/LLN0.EventsIndexed01 [RP]')),
+        /ied1: simpleIOGenericIO\/LLN0.EventsIndexed01 \[RP\] and simpleIOGenericIO\/LLN0.EventsRCB01 \[RP\] both report with RptID "Events1".*refused a unique RptID/,
+      );
+    } finally {
+      await c.connection.close();
+    }
   });
 });

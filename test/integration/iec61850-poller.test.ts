@@ -7,6 +7,11 @@ import { IedReading } from '../../nodes/lib/iec61850/readings';
 import { MmsTestServer } from '../support/iec61850/server';
 import { BASE_TIME } from '../support/iec61850/model';
 import { utcTimeFromMs } from '../../nodes/lib/iec61850/mms-data';
+import { EntryIdStore } from '../../nodes/lib/iec61850/entry-ids';
+import { parseReference } from '../../nodes/lib/iec61850/reference';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
 
 function link(server: MmsTestServer, extra: Partial<{ reconnectMinMs: number; reconnectMaxMs: number }> = {}): IedLink {
   return new IedLink(resolveIedOptions({ name: 'ied1', host: '127.0.0.1', port: server.port, timeoutMs: 1000 }), {
@@ -249,6 +254,160 @@ test('a link stopped and started again while connecting keeps exactly one associ
   } finally {
     await l.deregister('b');
     await waitFor(() => server.connectionCount === 0, 'released');
+    await server.stop();
+  }
+});
+
+test('data set members that name array elements stay apart: read, poll and report by full reference', async () => {
+  const server = await new MmsTestServer().start();
+  const l = link(server);
+  l.register('p1');
+  const readings: IedReading[] = [];
+  const poller = new IedPoller({
+    device: 'pq1',
+    link: l,
+    intervalMs: 0,
+    dataSet: 'ied1Inverter/LLN0.Harmonics',
+    points: [{ reference: 'ied1Inverter/MHAI1.HA.phsAHar(12).cVal.mag.f [MX]', name: 'h12' }],
+    report: { controlBlock: 'ied1Inverter/LLN0.HarmonicsRCB01 [RP]', generalInterrogation: true, triggers: { generalInterrogation: true } },
+  });
+  poller.on('reading', (r) => readings.push(r));
+  try {
+    await connected(l);
+    const r = await poller.readNow();
+    assert.equal(r.rtu.error, undefined);
+    assert.equal(r.payload.h12, 12.5);
+    for (const n of [3, 5, 7]) {
+      assert.equal(r.payload[`MHAI1.HA.phsAHar(${n}).cVal.mag.f`], n + 0.5, `element ${n}`);
+      assert.equal(r.payload[`MHAI1.HA.phsAHar(${n}).t`], BASE_TIME + n);
+      assert.equal(r.iec61850.references[`MHAI1.HA.phsAHar(${n}).q`], `ied1Inverter/MHAI1.HA.phsAHar(${n}).q [MX]`);
+    }
+    assert.equal(r.payload['MHAI1.HA.phsAHar(10).cVal.mag.f'], 10.5);
+    assert.equal(r.payload['MHAI1.HA.phsAHar(11).cVal.mag.f'], 11.5);
+    assert.equal(Object.keys(r.payload).length, 1 + 3 * 3 + 2);
+    // Quality stays with its own element.
+    const harmonics = server.store.read('ied1Inverter', 'MHAI1$MX$HA$phsAHar');
+    assert.ok(typeof harmonics !== 'number' && harmonics.type === 'array');
+    if (typeof harmonics !== 'number' && harmonics.type === 'array') {
+      const five = harmonics.value[5];
+      if (five.type === 'structure') five.value[1] = quality(1);
+    }
+    const again = await poller.readNow();
+    assert.deepEqual(again.rtu.pointQuality, { 'MHAI1.HA.phsAHar(5).cVal.mag.f': 'bad' });
+    poller.start();
+    await waitFor(() => readings.some((x) => x.iec61850.source === 'report'), 'GI report');
+    const rep = readings.find((x) => x.iec61850.source === 'report') as IedReading;
+    assert.equal(rep.payload['MHAI1.HA.phsAHar(7).cVal.mag.f'], 7.5);
+    assert.equal(rep.payload['MHAI1.HA.phsAHar(11).cVal.mag.f'], 11.5);
+    assert.equal(Object.keys(rep.payload).length, 3 * 3 + 2);
+  } finally {
+    await poller.stop();
+    await l.deregister('p1');
+    await server.stop();
+  }
+});
+
+test('a buffered report control block resumes after reconnect and restart: EntryID kept, nothing delivered twice', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtu-entry-'));
+  const file = path.join(dir, 'entry-ids.json');
+  const server = await new MmsTestServer().start();
+  const cb = 'simpleIOGenericIO/LLN0.EventsBRCB01 [BR]';
+  const set = (i: number, on: boolean) => server.setValue('simpleIOGenericIO', `GGIO1$ST$SPCSO${i}$stVal`, { type: 'boolean', value: on });
+  const opened: Array<{ p?: IedPoller; l?: IedLink }> = [];
+  const run = (l: IedLink, readings: IedReading[]) => {
+    opened.push({ l });
+    const p = new IedPoller({ device: 'bay', link: l, intervalMs: 0, entryIds: new EntryIdStore(file), report: { controlBlock: cb, triggers: { dataChange: true, generalInterrogation: true } } });
+    p.on('reading', (r) => readings.push(r));
+    p.start();
+    opened.push({ p });
+    return p;
+  };
+  const changes = (rs: IedReading[]) => rs.filter((r) => r.iec61850.reasons && Object.values(r.iec61850.reasons).some((x) => x.includes('data-change')));
+  const l1 = link(server);
+  l1.register('p1');
+  const first: IedReading[] = [];
+  const p1 = run(l1, first);
+  try {
+    // Entries buffered before the first enable of this client are purged; a GI gives the present state.
+    await waitFor(() => first.length >= 1, 'GI after purge');
+    assert.ok(Object.values(first[0].iec61850.reasons ?? {}).every((x) => x.includes('general-interrogation')));
+    assert.match(first[0].iec61850.entryId ?? '', /^[0-9a-f]{16}$/);
+    assert.ok(server.log.some((x) => x.endsWith('EventsBRCB01$PurgeBuf')));
+    set(1, true);
+    await waitFor(() => changes(first).length === 1, 'data change');
+    // Association lost: the IED buffers what happens meanwhile.
+    server.dropConnections();
+    set(2, true);
+    set(3, true);
+    await waitFor(() => changes(first).length === 3, 'buffered entries after reconnect');
+    assert.deepEqual(changes(first).map((r) => Object.keys(r.payload)), [['GGIO1.SPCSO1.stVal'], ['GGIO1.SPCSO2.stVal'], ['GGIO1.SPCSO3.stVal']]);
+    assert.ok(server.log.some((x) => x.endsWith('EventsBRCB01$EntryID')), 'EntryID written before RptEna');
+    const ids = first.map((r) => r.iec61850.entryId);
+    assert.equal(new Set(ids).size, ids.length, 'no entry twice');
+    await p1.stop();
+    await l1.deregister('p1');
+    // While the runtime is down the IED keeps buffering; a restart resumes from the file.
+    set(4, true);
+    const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
+    assert.deepEqual(Object.values(stored), [ids[ids.length - 1]]);
+    server.reports.repeatResumedEntry = true;
+    const l2 = link(server);
+    l2.register('p2');
+    const second: IedReading[] = [];
+    const p2 = run(l2, second);
+    await waitFor(() => changes(second).length >= 1, 'entry buffered during the restart');
+    await p2.stop();
+    assert.deepEqual(second.map((r) => Object.keys(r.payload)), [['GGIO1.SPCSO4.stVal']], 'only the new entry; the resent one is dropped');
+    await l2.deregister('p2');
+    // An EntryID the IED no longer has: purge and GI instead of a refusal loop.
+    fs.writeFileSync(file, JSON.stringify({ [Object.keys(stored)[0]]: 'ffffffffffffffff' }));
+    const l3 = link(server);
+    l3.register('p3');
+    const third: IedReading[] = [];
+    const p3 = run(l3, third);
+    const notices: string[] = [];
+    p3.on('report-notice', (t) => notices.push(t));
+    await waitFor(() => third.length >= 1, 'GI after refused EntryID');
+    assert.ok(Object.values(third[0].iec61850.reasons ?? {}).every((x) => x.includes('general-interrogation')));
+    assert.deepEqual(third[0].payload, { 'GGIO1.SPCSO1.stVal': true, 'GGIO1.SPCSO2.stVal': true, 'GGIO1.SPCSO3.stVal': true, 'GGIO1.SPCSO4.stVal': true });
+    await waitFor(() => notices.length > 0, 'notice');
+    assert.match(notices[0], /device "bay": report simpleIOGenericIO\/LLN0.EventsBRCB01 \[BR\]: EntryID ffffffffffffffff no longer buffered by the IED; buffer purged/);
+    await p3.stop();
+    await l3.deregister('p3');
+  } finally {
+    for (const o of opened) await (o.p?.stop() ?? o.l?.stop());
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('two report control blocks with one RptID: each poller gets only its own block reports', async () => {
+  const server = await new MmsTestServer().start();
+  // Indexed instances of one block share their RptID in real models.
+  server.store.set('simpleIOGenericIO', 'LLN0$RP$EventsIndexed01$RptID', { type: 'visible-string', value: 'Events1' });
+  const l = link(server);
+  l.register('p');
+  const a: IedReading[] = [];
+  const b: IedReading[] = [];
+  const pa = new IedPoller({ device: 'a', link: l, intervalMs: 0, report: { controlBlock: 'simpleIOGenericIO/LLN0.EventsRCB01 [RP]', triggers: { dataChange: true } } });
+  const pb = new IedPoller({ device: 'b', link: l, intervalMs: 0, report: { controlBlock: 'simpleIOGenericIO/LLN0.EventsIndexed01 [RP]', triggers: { dataChange: true } } });
+  pa.on('reading', (r) => a.push(r));
+  pb.on('reading', (r) => b.push(r));
+  try {
+    pa.start();
+    pb.start();
+    await waitFor(() => pa.reportEnabled && pb.reportEnabled, 'both enabled');
+    server.setValue('simpleIOGenericIO', 'GGIO1$ST$SPCSO2$stVal', { type: 'boolean', value: true });
+    await waitFor(() => a.length >= 1 && b.length >= 1, 'one report per block');
+    // Reports and answers share one TCP stream: once this answer is in, every report sent before it is too.
+    await l.client?.readValue(parseReference('simpleIOGenericIO/GGIO1.SPCSO2.stVal [ST]'));
+    assert.equal(a.length, 1, 'poller a: its block only');
+    assert.equal(b.length, 1, 'poller b: its block only');
+    assert.notEqual(a[0].iec61850.rptId, b[0].iec61850.rptId);
+  } finally {
+    await pa.stop();
+    await pb.stop();
+    await l.deregister('p');
     await server.stop();
   }
 });

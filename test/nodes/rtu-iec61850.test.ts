@@ -8,16 +8,24 @@ import type { ModelNode } from '../../nodes/lib/iec61850/browse';
 import { collect, helper, nextMessage, statusWhere } from '../support/node-red';
 import { waitFor } from '../support/wait';
 import { MmsTestServer } from '../support/iec61850/server';
+import nodeFs from 'fs';
+import nodeOs from 'os';
+import nodePath from 'path';
 
 let server: MmsTestServer;
+/** The runtime's user dir: buffered report pollers keep their EntryIDs there. */
+let userDir = '';
 
 before(async () => {
   server = await new MmsTestServer().start();
+  userDir = nodeFs.mkdtempSync(nodePath.join(nodeOs.tmpdir(), 'rtu-iec61850-'));
+  helper.settings({ userDir });
   await new Promise<void>((resolve) => helper.startServer(resolve));
 });
 after(async () => {
   await new Promise<void>((resolve) => helper.stopServer(resolve));
   await server.stop();
+  nodeFs.rmSync(userDir, { recursive: true, force: true });
 });
 afterEach(async () => {
   await helper.unload();
@@ -214,8 +222,37 @@ test('the example flow deploys and reads the test server', async () => {
     });
   await helper.load([iedNode, pollerNode], nodes);
   const [points, dataSet, reports] = ['rtu_iec_ex_debug1', 'rtu_iec_ex_debug2', 'rtu_iec_ex_debug3'].map((id) => collect<IedReading>(id));
-  await waitFor(() => points.some(isGood) && dataSet.some(isGood) && reports.length > 0, 'readings from all three pollers', 4000);
+  const buffered = collect<IedReading>('rtu_iec_ex_debug4');
+  await waitFor(() => points.some(isGood) && dataSet.some(isGood) && reports.length > 0 && buffered.length > 0, 'readings from all four pollers', 4000);
+  assert.match(buffered[0].iec61850.entryId ?? '', /^[0-9a-f]{16}$/);
+  await waitFor(() => nodeFs.existsSync(nodePath.join(userDir, 'energy-rtu', 'iec61850-entry-ids.json')), 'EntryID kept in the user dir');
   assert.equal(points.find(isGood)?.rtu.units.an_in_1, 'V');
   assert.equal(Object.keys(dataSet.find(isGood)?.payload ?? {}).length, 8);
   assert.equal(reports[0].iec61850.rptId, 'Events1');
+});
+
+test('browse: a small max PDU size drops attribute types and the editor is told; a failed browse names the IED', async () => {
+  const small = await new MmsTestServer({ maxPduSize: 1200, namesPerPage: 10 }).start();
+  try {
+    await helper.load([iedNode], [{ id: 'tab', type: 'tab', label: 'x' }, ied({ port: small.port, name: 'bay7' })]);
+    const res = await helper.request().get('/rtu-iec61850/browse/ied').expect(200);
+    const body = res.body as { model: ModelNode[]; warning?: string };
+    assert.equal(body.model.length, 2, 'the model itself arrives');
+    assert.match(body.warning ?? '', /^IED "bay7" \(127.0.0.1:\d+\): attribute types left out for \d+ logical nodes? \(max PDU size 1200\): simpleIOGenericIO\/GGIO1 \(/);
+    const all = await helper.request().get('/rtu-iec61850/browse/ied').expect(200);
+    assert.ok(all.body.warning);
+    await helper.unload();
+    await helper.load([iedNode], [{ id: 'tab', type: 'tab', label: 'x' }, ied({ port: server.port, name: 'bay7' })]);
+    const full = await helper.request().get('/rtu-iec61850/browse/ied').expect(200);
+    assert.equal((full.body as { warning?: string }).warning, undefined);
+  } finally {
+    await helper.unload();
+    await small.stop();
+  }
+  const gone = await new MmsTestServer().start();
+  const port = gone.port;
+  await gone.stop();
+  await helper.load([iedNode], [{ id: 'tab', type: 'tab', label: 'x' }, ied({ port, name: 'bay7' })]);
+  const failed = await helper.request().get('/rtu-iec61850/browse/ied').expect(502);
+  assert.match((failed.body as { error: string }).error, /^IED "bay7" \(127.0.0.1:\d+\): browse failed: bay7: cannot connect/);
 });

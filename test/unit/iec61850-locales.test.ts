@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'fs';
 import path from 'path';
 
-const NODES = ['rtu-iec61850-ied', 'rtu-iec61850-poller'];
+const NODES = ['rtu-iec61850-ied', 'rtu-iec61850-poller', 'rtu-iec61850-control'];
 const LOCALES = ['en-US', 'de'];
 
 function sourceDir(): string {

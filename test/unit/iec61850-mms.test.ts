@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ber from '../../nodes/lib/iec61850/ber';
 import { DecodeError } from '../../nodes/lib/iec61850/errors';
-import { binaryTimeFromMs, binaryTimeToMs, decodeData, encodeData, MmsValue, timeQuality, utcTimeFromMs, utcTimeToMs } from '../../nodes/lib/iec61850/mms-data';
+import { binaryTimeFromMs, binaryTimeToMs, decodeData, encodeData, MmsValue, timeQuality, utcTimeFromMs, utcTimeToMicros, utcTimeToMs } from '../../nodes/lib/iec61850/mms-data';
 import { decodeTypeSpec, encodeTypeSpec, TypeSpec } from '../../nodes/lib/iec61850/mms-types';
 import { decodeMms } from '../../nodes/lib/iec61850/mms-pdu';
 import * as pres from '../../nodes/lib/iec61850/presentation';
@@ -126,4 +126,32 @@ test('fuzz: corrupted MMS PDUs of the captures only ever raise DecodeError', () 
     }
   }
   assert.ok(attempts > 10000, `${attempts} attempts`);
+});
+
+test('UtcTime decodes to the nearest millisecond; the full fraction and flags stay available', () => {
+  // The captured read of LLN0$ST$Mod carries a UtcTime: it re-encodes byte-for-byte.
+  const mod = captureUnits('full_sequence.log').find((u) => u.dir === 'S->C' && u.tsdu.includes(Buffer.from('91080000000000000000', 'hex')));
+  assert.ok(mod, 'the capture holds the UtcTime of LLN0$ST$Mod');
+  const captured = Buffer.from('91080000000000000000', 'hex');
+  const zero = decodeData(ber.readOne(captured));
+  assert.deepEqual(zero, { type: 'utc-time', value: { seconds: 0, fraction: 0, quality: 0 } });
+  assert.equal(encodeData(zero).toString('hex'), captured.toString('hex'));
+  // Servers truncate milliseconds into the binary fraction (fraction = floor(ms * 2^24 / 1000)).
+  const sent = (ms: number): Buffer => {
+    const b = Buffer.from('9108000000000000000a', 'hex');
+    b.writeUInt32BE(1795000000, 2);
+    b.writeUIntBE(Math.floor((ms * 0x1000000) / 1000), 6, 3);
+    return b;
+  };
+  for (const ms of [1, 125, 499, 701, 998, 999]) {
+    const v = decodeData(ber.readOne(sent(ms)));
+    assert.ok(v.type === 'utc-time');
+    if (v.type === 'utc-time') assert.equal(utcTimeToMs(v.value) - 1795000000 * 1000, ms, `.${ms} s`);
+  }
+  // .701 s: fraction 0xB374BC on the wire, 701000 µs (to the microsecond the fraction resolves).
+  assert.equal(sent(701).toString('hex'), '91086afd86c0b374bc0a');
+  const v = decodeData(ber.readOne(sent(701)));
+  if (v.type === 'utc-time') assert.equal(utcTimeToMicros(v.value), 1795000000 * 1_000_000 + 701000);
+  assert.equal(utcTimeToMicros({ seconds: 0, fraction: 1, quality: 0 }), 0);
+  assert.equal(utcTimeToMicros({ seconds: 0, fraction: 0x800000, quality: 0 }), 500000);
 });

@@ -17,6 +17,9 @@ import {
 import { decodeReport } from '../../nodes/lib/iec61850/report';
 import { decodeQuality, flatten, fromPointValue, readingQuality, toPointValue } from '../../nodes/lib/iec61850/values';
 import { MmsPdu } from '../../nodes/lib/iec61850/mms-pdu';
+import { MmsValue } from '../../nodes/lib/iec61850/mms-data';
+import { TypeSpec } from '../../nodes/lib/iec61850/mms-types';
+import { buildReading, leavesOf } from '../../nodes/lib/iec61850/readings';
 import { fixturesDir } from '../support/iec61850/captures';
 import { captureUnits } from '../support/iec61850/replay';
 
@@ -155,4 +158,37 @@ test('values from a flow are converted to the attribute type, or refused naming 
   assert.throws(() => fromPointValue({ type: 'visible-string', size: -3 }, 'long', r), /longer than 3 characters/);
   assert.throws(() => fromPointValue({ type: 'boolean' }, 'maybe', r), /"maybe" is not a boolean/);
   assert.throws(() => fromPointValue({ type: 'structure', components: [] }, 1, r), /cannot be written to a structure/);
+});
+
+test('a reading carries each UtcTime in full: microseconds, fraction, ClockNotSynchronized and leap-second flags', () => {
+  const fraction = Math.floor((701 * 0x1000000) / 1000);
+  const ref = parseReference('LD/GGIO1.AnIn1 [MX]');
+  const value: MmsValue = {
+    type: 'structure',
+    value: [
+      { type: 'structure', value: [{ type: 'float', value: 1 }] },
+      { type: 'bit-string', value: new Array(13).fill(false) },
+      // Leap seconds known (0x80), clock not synchronized (0x20), 10 significant bits.
+      { type: 'utc-time', value: { seconds: 1_795_000_000, fraction, quality: 0xaa } },
+    ],
+  };
+  const type: TypeSpec = {
+    type: 'structure',
+    components: [
+      { name: 'mag', spec: { type: 'structure', components: [{ name: 'f', spec: { type: 'float', formatWidth: 32, exponentWidth: 8 } }] } },
+      { name: 'q', spec: { type: 'bit-string', size: -13 } },
+      { name: 't', spec: { type: 'utc-time' } },
+    ],
+  };
+  const msg = buildReading({ device: 'd', ied: 'i', leaves: leavesOf('AnIn1', ref, value, type), references: {}, units: {}, seq: 0, started: 0, finished: 0, test: false, errors: [] });
+  assert.equal(msg.rtu.timestamp, 1_795_000_000_701);
+  assert.equal(msg.payload['AnIn1.t'], 1_795_000_000_701);
+  assert.deepEqual(msg.iec61850.times?.['AnIn1.t'], {
+    micros: 1_795_000_000_701_000,
+    fraction,
+    leapSecondsKnown: true,
+    clockFailure: false,
+    clockNotSynchronized: true,
+    accuracy: 10,
+  });
 });

@@ -107,7 +107,7 @@ function describeAare(aare: acse.Aare): string {
 }
 
 /** Client side: the IED's answer to CONNECT; throws AssociationError when it refused. */
-export function decodeAssociateResponse(spdu: session.Spdu, ied: string): AssociateResponse & { initiate: InitiateParams } {
+export function decodeAssociateResponse(spdu: session.Spdu, ied: string, passwordSent = false): AssociateResponse & { initiate: InitiateParams } {
   if (spdu.kind === 'REFUSE') {
     let detail = '';
     if (spdu.userData.length) {
@@ -126,7 +126,11 @@ export function decodeAssociateResponse(spdu: session.Spdu, ied: string): Associ
   if (!acsePdv) throw new DecodeError('presentation', 'CPA without an AARE');
   const aare = acse.decodeAcse(acsePdv.data);
   if (aare.kind !== 'AARE') throw new DecodeError('acse', `CPA carries ${aare.kind}, expected AARE`);
-  if (aare.result !== 0) throw new AssociationError(ied, `association ${describeAare(aare)}; check AP-title, AE-qualifier and password`);
+  if (aare.result !== 0) {
+    // Many IEDs answer a wrong password with "no reason given" or a bare rejection: say what the likely cause is.
+    const hint = passwordSent ? 'a password was sent and may be wrong; check it, then AP-title and AE-qualifier' : 'check AP-title, AE-qualifier and password';
+    throw new AssociationError(ied, `association ${describeAare(aare)}; ${hint}`);
+  }
   if (!aare.userInformation) throw new AssociationError(ied, 'association accepted without an MMS initiate response');
   const mms = decodeMms(aare.userInformation);
   if (mms.kind === 'initiate-error') throw new AssociationError(ied, `MMS initiate refused: ${mms.error.errorClass} error ${mms.error.code}`);

@@ -8,7 +8,8 @@ import { DataAccessError, DecodeError, ServiceError } from './errors';
 import { applyTypes, buildLogicalDevice, ModelNode } from './browse';
 import { MmsValue } from './mms-data';
 import { TypeSpec } from './mms-types';
-import { describeName, ObjectName, VariableAccess } from './mms-names';
+import { selectType } from './alternate-access';
+import { baseName, describeName, ObjectName, VariableAccess, VariableName } from './mms-names';
 import { MmsConnection } from './mms-connection';
 import { InformationReport } from './mms-pdu';
 import { AccessResult, ConfirmedResponse, NameScope, OBJECT_CLASS } from './mms-services';
@@ -22,7 +23,7 @@ import {
   parseMmsListName,
   toObjectName,
 } from './reference';
-import { decodeReport, isReport, Report } from './report';
+import { decodeReport, isReport, OPT, Report } from './report';
 
 export type ReadOutcome = { reference: DataReference; ok: true; value: MmsValue } | { reference: DataReference; ok: false; error: Error };
 
@@ -35,6 +36,10 @@ export interface ReportOptions {
   reserve?: boolean;
   /** Ask for a general interrogation once enabled. */
   generalInterrogation?: boolean;
+  /** Data set to write to DatSet before enabling (MMS form `LD/LN$Name`), where the IED allows it. */
+  dataSet?: string;
+  /** Buffered blocks: the last EntryID delivered, to resume after. */
+  resumeAfter?: Buffer;
 }
 
 export interface ReportSubscription {
@@ -42,8 +47,10 @@ export interface ReportSubscription {
   /** RptID the reports carry (the RCB reference when the RCB leaves it empty). */
   rptId: string;
   dataSet: ListReference;
-  members: ObjectName[];
+  members: VariableName[];
   memberTypes: (TypeSpec | undefined)[];
+  /** Buffered blocks: true when the IED accepted the EntryID to resume after. */
+  resumed?: boolean;
 }
 
 export interface IedClientOptions {
@@ -54,10 +61,13 @@ export interface IedClientOptions {
 export declare interface IedClient {
   on(event: 'report', listener: (report: Report) => void): this;
   on(event: 'warning', listener: (text: string) => void): this;
+  on(event: 'information-report', listener: (report: InformationReport) => void): this;
 }
 
 export class IedClient extends EventEmitter {
   private readonly types = new Map<string, Promise<TypeSpec>>();
+  /** RptID → the control block enabled with it on this association. */
+  private readonly rptIds = new Map<string, string>();
   private readonly options: IedClientOptions;
 
   constructor(
@@ -107,16 +117,23 @@ export class IedClient extends EventEmitter {
     throw new DecodeError('mms', `${this.ied}: name list of ${subject} did not end after 10000 pages`);
   }
 
-  /** The MMS type of a variable (cached per association). */
-  typeOf(name: ObjectName): Promise<TypeSpec> {
-    const key = describeName(name);
+  /** The MMS type of a variable (cached per association); with alternate access, the type of the part selected. */
+  typeOf(name: VariableName): Promise<TypeSpec> {
+    const base = baseName(name);
+    const key = describeName(base);
     let t = this.types.get(key);
     if (!t) {
-      t = this.connection.request({ service: 'getVariableAccessAttributes', name }, key).then((r) => expect(r, 'getVariableAccessAttributes').type);
+      t = this.connection.request({ service: 'getVariableAccessAttributes', name: base }, key).then((r) => expect(r, 'getVariableAccessAttributes').type);
       t.catch(() => this.types.delete(key));
       this.types.set(key, t);
     }
-    return t;
+    if (!name.alternate?.length) return t;
+    const steps = name.alternate;
+    return t.then((whole) => {
+      const part = selectType(whole, steps);
+      if (!part) throw new RangeError(`${this.ied}: ${describeName(name)} does not fit the type of ${key}`);
+      return part;
+    });
   }
 
   typeOfReference(ref: DataReference): Promise<TypeSpec> {
@@ -159,7 +176,7 @@ export class IedClient extends EventEmitter {
     return outcome.value;
   }
 
-  async dataSetDirectory(ds: ListReference): Promise<ObjectName[]> {
+  async dataSetDirectory(ds: ListReference): Promise<VariableName[]> {
     const subject = `${ds.ld}/${ds.item}`;
     const r = await this.connection.request({ service: 'getNamedVariableListAttributes', name: { scope: 'domain', domain: ds.ld, item: ds.item } }, subject);
     return expect(r, 'getNamedVariableListAttributes').variables;
@@ -198,22 +215,69 @@ export class IedClient extends EventEmitter {
     });
   }
 
-  /** Enables an unbuffered (or buffered) report control block; reports then arrive as 'report' events. */
+  /**
+   * Enables a report control block; reports then arrive as 'report' events.
+   *
+   * Buffered blocks (BR) ask for the EntryID in every report. With `resumeAfter`, that
+   * EntryID is written before RptEna, so the IED sends only what came after it; when
+   * the IED refuses it (the entry left its buffer), or when there is nothing to resume
+   * from, the buffer is purged and a general interrogation asked for instead, so old
+   * buffered contents never arrive as new.
+   *
+   * Two blocks of one IED may carry the same RptID (all instances of an indexed block
+   * do); reports are told apart by RptID only, so a clash with a block already enabled
+   * on this association is resolved by writing the block's own reference as RptID, or
+   * refused with an error naming both blocks.
+   */
   async enableReport(cb: ControlBlockReference, o: ReportOptions = {}): Promise<ReportSubscription> {
-    const attr = (name: string): ObjectName => controlBlockAttribute(cb, name);
+    const buffered = cb.fc === 'BR';
+    const names = ['RptID', 'DatSet', ...(buffered ? ['OptFlds'] : [])];
     const head = expect(
-      await this.connection.request({ service: 'read', access: { kind: 'list', variables: [attr('RptID'), attr('DatSet')] } }, formatControlBlock(cb)),
+      await this.connection.request({ service: 'read', access: { kind: 'list', variables: names.map((n) => controlBlockAttribute(cb, n)) } }, formatControlBlock(cb)),
       'read',
     ).results;
     const failed = head.findIndex((h) => !h.ok);
     if (failed >= 0) {
       const h = head[failed] as { ok: false; error: number };
-      throw new DataAccessError(`${formatControlBlock(cb)} ${failed ? 'DatSet' : 'RptID'}`, h.error, 'read');
+      throw new DataAccessError(`${formatControlBlock(cb)} ${names[failed]}`, h.error, 'read');
     }
     const text = (r: AccessResult): string => (r.ok && (r.value.type === 'visible-string' || r.value.type === 'mms-string') ? r.value.value : '');
-    const rptId = text(head[0]) || `${cb.ld}/${cb.ln}$${cb.fc}$${cb.name}`;
-    const dataSet = parseMmsListName(text(head[1]));
-    if (!dataSet) throw new RangeError(`${this.ied}: ${formatControlBlock(cb)} has no data set (DatSet "${text(head[1])}")`);
+    const ownId = `${cb.ld}/${cb.ln}$${cb.fc}$${cb.name}`;
+    let rptId = text(head[0]) || ownId;
+    let dataSetText = text(head[1]);
+    if (o.dataSet && o.dataSet !== dataSetText) {
+      await this.writeControlBlock(cb, [['DatSet', { type: 'visible-string', value: o.dataSet }]]);
+      dataSetText = o.dataSet;
+    }
+    const dataSet = parseMmsListName(dataSetText);
+    if (!dataSet) throw new RangeError(`${this.ied}: ${formatControlBlock(cb)} has no data set (DatSet "${dataSetText}")`);
+    const holder = this.rptIds.get(rptId);
+    if (holder && holder !== formatControlBlock(cb)) {
+      try {
+        await this.writeControlBlock(cb, [['RptID', { type: 'visible-string', value: ownId }]]);
+      } catch (err) {
+        throw new Error(
+          `${this.ied}: ${formatControlBlock(cb)} and ${holder} both report with RptID "${rptId}", so their reports cannot be told apart, and the IED refused a unique RptID for ${formatControlBlock(cb)} (${(err as Error).message}); use one of the two blocks`,
+        );
+      }
+      rptId = ownId;
+    }
+    // Claimed now, in the same turn as the check, so two blocks enabled at once cannot both take one RptID.
+    this.rptIds.set(rptId, formatControlBlock(cb));
+    try {
+      return await this.enableClaimed(cb, o, { rptId, dataSet, buffered, optFlds: head[2] });
+    } catch (err) {
+      if (this.rptIds.get(rptId) === formatControlBlock(cb)) this.rptIds.delete(rptId);
+      throw err;
+    }
+  }
+
+  private async enableClaimed(
+    cb: ControlBlockReference,
+    o: ReportOptions,
+    h: { rptId: string; dataSet: ListReference; buffered: boolean; optFlds?: AccessResult },
+  ): Promise<ReportSubscription> {
+    const { rptId, dataSet, buffered } = h;
     const members = await this.dataSetDirectory(dataSet);
     const memberTypes = await Promise.all(members.map((m) => this.typeOf(m).catch(() => undefined)));
     if (o.reserve) await this.writeControlBlock(cb, [['Resv', { type: 'boolean', value: true }]]);
@@ -223,18 +287,44 @@ export class IedClient extends EventEmitter {
       writes.push(['TrgOps', { type: 'bit-string', value: [false, !!t.dataChange, !!t.qualityChange, !!t.dataUpdate, !!t.integrity, !!t.generalInterrogation] }]);
     }
     if (o.integrityPeriodMs !== undefined) writes.push(['IntgPd', { type: 'unsigned', value: o.integrityPeriodMs }]);
+    let resumed = false;
+    if (buffered) {
+      const opt = h.optFlds?.ok && h.optFlds.value.type === 'bit-string' ? [...h.optFlds.value.value] : [];
+      if (!opt[OPT.entryId]) {
+        while (opt.length < 10) opt.push(false);
+        opt[OPT.entryId] = true;
+        writes.push(['OptFlds', { type: 'bit-string', value: opt }]);
+      }
+      if (writes.length) await this.writeControlBlock(cb, writes.splice(0));
+      if (o.resumeAfter) {
+        resumed = await this.writeControlBlock(cb, [['EntryID', { type: 'octet-string', value: o.resumeAfter }]]).then(
+          () => true,
+          (err: Error) => {
+            if (!(err instanceof DataAccessError)) throw err;
+            this.emit('warning', `${this.ied}: ${formatControlBlock(cb)} refused to resume after EntryID ${o.resumeAfter?.toString('hex')} (${err.message}); buffer purged, general interrogation asked for`);
+            return false;
+          },
+        );
+      }
+      if (!resumed) await this.writeControlBlock(cb, [['PurgeBuf', { type: 'boolean', value: true }]]);
+    }
     writes.push(['RptEna', { type: 'boolean', value: true }]);
     await this.writeControlBlock(cb, writes);
-    if (o.generalInterrogation) await this.writeControlBlock(cb, [['GI', { type: 'boolean', value: true }]]);
-    return { controlBlock: cb, rptId, dataSet, members, memberTypes };
+    if (o.generalInterrogation || (buffered && !resumed)) await this.writeControlBlock(cb, [['GI', { type: 'boolean', value: true }]]);
+    return { controlBlock: cb, rptId, dataSet, members, memberTypes, resumed };
   }
 
   async disableReport(cb: ControlBlockReference): Promise<void> {
+    for (const [id, holder] of this.rptIds) if (holder === formatControlBlock(cb)) this.rptIds.delete(id);
     await this.writeControlBlock(cb, [['RptEna', { type: 'boolean', value: false }]]);
   }
 
-  /** The whole model; with `types`, one GetVariableAccessAttributes per logical node adds attribute types. */
-  async browse(o: { types?: boolean } = {}): Promise<ModelNode[]> {
+  /**
+   * The whole model; with `types`, one GetVariableAccessAttributes per logical node adds
+   * attribute types. A logical node whose type the IED cannot send (too large for the
+   * negotiated PDU size, typically) is listed in `o.untyped` with the reason.
+   */
+  async browse(o: { types?: boolean; untyped?: string[] } = {}): Promise<ModelNode[]> {
     const lds = await this.logicalDevices();
     return Promise.all(
       lds.map(async (ld) => {
@@ -243,7 +333,10 @@ export class IedClient extends EventEmitter {
         if (o.types) {
           await Promise.all(
             (tree.children ?? []).map(async (ln) => {
-              const type = await this.typeOf({ scope: 'domain', domain: ld, item: ln.name }).catch(() => undefined);
+              const type = await this.typeOf({ scope: 'domain', domain: ld, item: ln.name }).catch((err: Error) => {
+                o.untyped?.push(`${ld}/${ln.name} (${err.message})`);
+                return undefined;
+              });
               if (type) applyTypes(ln, type);
             }),
           );
@@ -254,7 +347,11 @@ export class IedClient extends EventEmitter {
   }
 
   private onReport(r: InformationReport): void {
-    if (!isReport(r)) return;
+    if (!isReport(r)) {
+      // Control answers (LastApplError, CommandTermination) and other unsolicited reports.
+      this.emit('information-report', r);
+      return;
+    }
     try {
       this.emit('report', decodeReport(r));
     } catch (err) {

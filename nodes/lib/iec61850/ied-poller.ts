@@ -14,6 +14,7 @@ import { SampleRing } from '../modbus/line-stats';
 import { testMode } from '../test-mode';
 import { IedClient, ReportOptions } from './ied-client';
 import { IedLink } from './ied-link';
+import { EntryIdStore } from './entry-ids';
 import { TypeSpec } from './mms-types';
 import { buildReading, IedReading, Leaf, leafReference, leavesOf } from './readings';
 import {
@@ -45,6 +46,8 @@ export interface ReportSpec extends ReportOptions {
 export interface IedPollerOptions {
   device: string;
   link: IedLink;
+  /** Where buffered report control blocks keep their last EntryID (so a restart resumes). */
+  entryIds?: EntryIdStore;
   /** 0 polls only on demand (with reports, the usual choice). */
   intervalMs: number;
   points?: PointSpec[];
@@ -86,6 +89,7 @@ export class PollerConfigError extends Error {
 export declare interface IedPoller {
   on(event: 'reading', listener: (msg: IedReading) => void): this;
   on(event: 'report-state', listener: (enabled: boolean, error?: Error) => void): this;
+  on(event: 'report-notice', listener: (text: string) => void): this;
 }
 
 export class IedPoller extends EventEmitter {
@@ -149,9 +153,10 @@ export class IedPoller extends EventEmitter {
     if (problems.length) throw new PollerConfigError(problems);
     if (this.controlBlock) {
       const { controlBlock: _text, ...report } = options.report as ReportSpec;
-      this.reporter = new ReportSubscriber({ device: options.device, link: options.link, controlBlock: this.controlBlock, report, units: this.units, nextSeq: () => this.seq++ });
+      this.reporter = new ReportSubscriber({ device: options.device, link: options.link, controlBlock: this.controlBlock, report, units: this.units, nextSeq: () => this.seq++, entryIds: options.entryIds });
       this.reporter.on('reading', (r) => this.emit('reading', r));
       this.reporter.on('state', (enabled, err) => this.emit('report-state', enabled, err));
+      this.reporter.on('notice', (text) => this.emit('report-notice', `device "${options.device}": ${text}`));
     }
   }
 

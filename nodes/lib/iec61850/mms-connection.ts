@@ -92,7 +92,7 @@ export class MmsConnection extends EventEmitter {
           }),
         ),
       );
-      const response = association.decodeAssociateResponse(decodeSpdu(answer), o.name);
+      const response = association.decodeAssociateResponse(decodeSpdu(answer), o.name, !!o.password);
       return new MmsConnection(transport, o, negotiate(proposal, response.initiate, transport.tpduSize));
     } catch (err) {
       transport.destroy();

@@ -68,8 +68,17 @@ const MS_PER_DAY = 86_400_000;
 /** 1984-01-01T00:00:00Z, the epoch of MMS TimeOfDay days. */
 export const BINARY_TIME_EPOCH = Date.UTC(1984, 0, 1);
 
+/**
+ * Epoch milliseconds, to the nearest millisecond: servers truncate when they encode
+ * (.701 s is sent as 0.70099997 s), so truncating again here would read 1 ms early.
+ */
 export function utcTimeToMs(t: UtcTime): number {
-  return t.seconds * 1000 + Math.floor((t.fraction * 1000) / 0x1000000);
+  return t.seconds * 1000 + Math.round((t.fraction * 1000) / 0x1000000);
+}
+
+/** Epoch microseconds, to the nearest microsecond (the 24-bit fraction resolves ~60 ns). */
+export function utcTimeToMicros(t: UtcTime): number {
+  return t.seconds * 1_000_000 + Math.round((t.fraction * 1_000_000) / 0x1000000);
 }
 
 /** Time quality octet: leap seconds known, clock failure, not synchronized, accuracy bits. */

@@ -2,6 +2,7 @@
  * MMS ObjectName and VariableAccessSpecification: how requests and reports name
  * variables (a list of variables, or a named variable list = an IEC 61850 data set).
  */
+import { AccessStep, decodeAlternateAccess, encodeAlternateAccess, formatSteps } from './alternate-access';
 import * as ber from './ber';
 import { DecodeError } from './errors';
 
@@ -10,15 +11,26 @@ export type ObjectName =
   | { scope: 'domain'; domain: string; item: string }
   | { scope: 'aa'; item: string };
 
-export type VariableAccess = { kind: 'list'; variables: ObjectName[] } | { kind: 'named-list'; name: ObjectName };
+/** A variable of a list: a name, optionally narrowed by alternate access (an array element, components). */
+export type VariableName = ObjectName & { alternate?: AccessStep[] };
+
+export type VariableAccess = { kind: 'list'; variables: VariableName[] } | { kind: 'named-list'; name: ObjectName };
 
 export function domainName(domain: string, item: string): ObjectName {
   return { scope: 'domain', domain, item };
 }
 
 /** `LD/LN$FC$DO` style text for errors and logs. */
-export function describeName(n: ObjectName): string {
-  return n.scope === 'domain' ? `${n.domain}/${n.item}` : n.scope === 'aa' ? `@${n.item}` : n.item;
+export function describeName(n: VariableName): string {
+  const base = n.scope === 'domain' ? `${n.domain}/${n.item}` : n.scope === 'aa' ? `@${n.item}` : n.item;
+  return n.alternate?.length ? `${base}${formatSteps(n.alternate)}` : base;
+}
+
+/** The name without its alternate access (what GetVariableAccessAttributes is asked about). */
+export function baseName(n: VariableName): ObjectName {
+  if (!n.alternate) return n;
+  const { alternate: _steps, ...name } = n;
+  return name as ObjectName;
 }
 
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -51,18 +63,22 @@ export function decodeObjectName(t: ber.Tlv): ObjectName {
   }
 }
 
-/** One entry of listOfVariable: variableSpecification name [0] holding the ObjectName. */
-export function encodeVariable(n: ObjectName): Buffer {
-  return ber.seq(ber.ctxC(0, encodeObjectName(n)));
+/** One entry of listOfVariable: variableSpecification name [0] holding the ObjectName, then alternateAccess [5]. */
+export function encodeVariable(n: VariableName): Buffer {
+  const spec = ber.ctxC(0, encodeObjectName(baseName(n)));
+  return n.alternate?.length ? ber.seq(spec, encodeAlternateAccess(n.alternate)) : ber.seq(spec);
 }
 
-export function decodeVariable(t: ber.Tlv): ObjectName {
-  const spec = ber.children(t)[0];
+export function decodeVariable(t: ber.Tlv): VariableName {
+  const [spec, alternate] = ber.children(t);
   if (!spec) throw new DecodeError('mms', 'empty variable entry', t.start);
   if (spec.cls !== ber.CONTEXT || spec.tag !== 0) {
     throw new DecodeError('mms', `variable specification [${spec.tag}] is not supported (only names)`, spec.start);
   }
-  return decodeObjectName(ber.inner(spec, 'variable name'));
+  const name = decodeObjectName(ber.inner(spec, 'variable name'));
+  if (!alternate) return name;
+  if (alternate.cls !== ber.CONTEXT || alternate.tag !== 5) throw new DecodeError('mms', `variable entry element ${ber.describeTag(alternate)} is not alternate access`, alternate.start);
+  return { ...name, alternate: decodeAlternateAccess(alternate) };
 }
 
 export function encodeVariableAccess(a: VariableAccess): Buffer {

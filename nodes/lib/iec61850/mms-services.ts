@@ -16,6 +16,7 @@ import {
   encodeVariableAccess,
   ObjectName,
   VariableAccess,
+  VariableName,
 } from './mms-names';
 
 /** MMS object classes used with GetNameList. */
@@ -40,7 +41,7 @@ export type ConfirmedResponse =
   | { service: 'read'; access?: VariableAccess; results: AccessResult[] }
   | { service: 'write'; results: WriteResult[] }
   | { service: 'getVariableAccessAttributes'; deletable: boolean; type: TypeSpec }
-  | { service: 'getNamedVariableListAttributes'; deletable: boolean; variables: ObjectName[] };
+  | { service: 'getNamedVariableListAttributes'; deletable: boolean; variables: VariableName[] };
 
 export type ServiceName = ConfirmedRequest['service'];
 

@@ -9,7 +9,7 @@
  * good, 'stale' when the best point is stale, 'bad' when no point has a value.
  */
 import type { PointValue, Quality, ReadingMessage } from '../reading';
-import { MmsValue, utcTimeToMs } from './mms-data';
+import { MmsValue, timeQuality, TimeQuality, UtcTime, utcTimeToMicros, utcTimeToMs } from './mms-data';
 import { TypeSpec } from './mms-types';
 import { DataReference, formatReference } from './reference';
 import { flatten, readingQuality, toPointValue } from './values';
@@ -34,6 +34,22 @@ export interface Iec61850Meta {
   dataSet?: string;
   /** Point name → why it is in the report (data-change, integrity, general-interrogation...). */
   reasons?: Record<string, string[]>;
+  /** EntryID of a buffered report, hex. */
+  entryId?: string;
+  /** UtcTime point name → the full time as sent: microseconds, raw fraction and the time-quality flags. */
+  times?: Record<string, TimeDetail>;
+}
+
+/** A UtcTime beyond the millisecond the payload carries. */
+export interface TimeDetail extends TimeQuality {
+  /** Epoch microseconds. */
+  micros: number;
+  /** The 24-bit binary fraction of the second, as transmitted. */
+  fraction: number;
+}
+
+export function timeDetail(t: UtcTime): TimeDetail {
+  return { micros: utcTimeToMicros(t), fraction: t.fraction, ...timeQuality(t.quality) };
 }
 
 export type IedReading = ReadingMessage & { iec61850: Iec61850Meta };
@@ -69,11 +85,15 @@ export interface ReadingParts {
 
 export function buildReading(p: ReadingParts): IedReading {
   const qualities = new Map<string, Quality>();
+  const times: Record<string, TimeDetail> = {};
   let newest: number | undefined;
   for (const l of p.leaves) {
     const last = l.path[l.path.length - 1];
     if (last === 'q' && l.value?.type === 'bit-string') qualities.set(key(l.ld, l.path.slice(0, -1)), readingQuality(l.value.value));
-    if (last === 't' && l.value?.type === 'utc-time') newest = Math.max(newest ?? 0, utcTimeToMs(l.value.value));
+    if (l.value?.type === 'utc-time') {
+      times[l.point] = timeDetail(l.value.value);
+      if (last === 't') newest = Math.max(newest ?? 0, utcTimeToMs(l.value.value));
+    }
   }
   const payload: Record<string, PointValue> = {};
   const pointQuality: Record<string, Quality> = {};
@@ -109,6 +129,7 @@ export function buildReading(p: ReadingParts): IedReading {
     },
     iec61850: { ied: p.ied, source: 'poll', references: p.references },
   };
+  if (Object.keys(times).length) msg.iec61850.times = times;
   if (Object.keys(pointQuality).length && quality !== 'bad') msg.rtu.pointQuality = pointQuality;
   if (p.errors.length) {
     const more = p.errors.length > 1 ? ` (and ${p.errors.length - 1} more error${p.errors.length > 2 ? 's' : ''})` : '';

@@ -3,7 +3,8 @@
  * `LD/LN.DO.DA [FC]` is domain `LD`, item `LN$FC$DO$DA`. Data sets are
  * `LD/LN.Name` (item `LN$Name`), report control blocks `LD/LN.Name [RP|BR]`.
  */
-import { ObjectName } from './mms-names';
+import { AccessStep } from './alternate-access';
+import { ObjectName, VariableName } from './mms-names';
 
 export const FUNCTIONAL_CONSTRAINTS = [
   'ST', 'MX', 'SP', 'SV', 'CF', 'DC', 'SG', 'SE', 'SR', 'OR', 'BL', 'EX', 'CO', 'US', 'MS', 'RP', 'BR', 'LG', 'GO', 'GS',
@@ -13,12 +14,17 @@ export type FC = (typeof FUNCTIONAL_CONSTRAINTS)[number];
 export interface DataReference {
   ld: string;
   ln: string;
-  /** Data object, then nested attributes: ['TotW', 'mag', 'f']. May be empty (the whole FC of the LN). */
+  /**
+   * Data object, then nested attributes: ['TotW', 'mag', 'f']. May be empty (the whole FC of the LN).
+   * An array element carries its index: ['HA', 'phsAHar(7)', 'cVal', 'mag', 'f'].
+   */
   path: string[];
   fc: FC;
 }
 
 const NAME = /^[A-Za-z0-9_-]+$/;
+/** A path element, optionally an array element: `phsAHar(7)`. */
+const ELEMENT = /^([A-Za-z0-9_-]+)(?:\((\d{1,9})\))?$/;
 const MAX_MMS_IDENTIFIER = 64;
 
 export function isFc(text: string): text is FC {
@@ -35,12 +41,39 @@ export function defaultPointName(r: DataReference): string {
   return [r.ln, ...r.path].join('.');
 }
 
+/** The MMS item of the reference up to its first array element; what follows is alternate access. */
 export function mmsItem(r: DataReference): string {
-  return [r.ln, r.fc, ...r.path].join('$');
+  if (!hasElement(r)) return [r.ln, r.fc, ...r.path].join('$');
+  const names: string[] = [];
+  for (const part of r.path) {
+    const m = ELEMENT.exec(part);
+    names.push(m ? m[1] : part);
+    if (m?.[2] !== undefined) break;
+  }
+  return [r.ln, r.fc, ...names].join('$');
 }
 
-export function toObjectName(r: DataReference): ObjectName {
-  return { scope: 'domain', domain: r.ld, item: mmsItem(r) };
+/** Alternate access of a reference that selects array elements (none for plain references). */
+export function alternateSteps(r: DataReference): AccessStep[] {
+  const steps: AccessStep[] = [];
+  for (const part of r.path) {
+    const m = ELEMENT.exec(part);
+    if (steps.length) steps.push({ kind: 'component', name: m ? m[1] : part });
+    if (m?.[2] !== undefined) steps.push({ kind: 'index', index: Number(m[2]) });
+  }
+  return steps;
+}
+
+/** Reads name thousands of references a second: the plain ones skip the element parsing. */
+function hasElement(r: DataReference): boolean {
+  return r.path.some((p) => p.includes('('));
+}
+
+export function toObjectName(r: DataReference): VariableName {
+  const name: VariableName = { scope: 'domain', domain: r.ld, item: mmsItem(r) };
+  if (!hasElement(r)) return name;
+  const steps = alternateSteps(r);
+  return steps.length ? { ...name, alternate: steps } : name;
 }
 
 /**
@@ -74,8 +107,8 @@ export function parseReference(text: string): DataReference {
   if (!fc) fail('has no functional constraint');
   if (!isFc(fc as string)) fail(`has unknown functional constraint "${fc}" (one of ${FUNCTIONAL_CONSTRAINTS.join(', ')})`);
   if (!NAME.test(ld)) fail(`has an invalid logical device name "${ld}"`);
-  parts.forEach((p) => {
-    if (!NAME.test(p)) fail(p ? `has an invalid name "${p}"` : 'has an empty name between separators');
+  parts.forEach((p, i) => {
+    if (!(i === 0 ? NAME : ELEMENT).test(p)) fail(p ? `has an invalid name "${p}"` : 'has an empty name between separators');
   });
   const r: DataReference = { ld, ln: parts[0], path: parts.slice(1), fc: fc as FC };
   if (mmsItem(r).length > MAX_MMS_IDENTIFIER) fail(`is longer than ${MAX_MMS_IDENTIFIER} characters in MMS form`);
@@ -131,9 +164,15 @@ export function parseMmsListName(text: string): ListReference | undefined {
 }
 
 /** The IEC 61850 reference of an MMS variable name: domain `LD`, item `LN$FC$DO$DA`. */
-export function fromObjectName(n: ObjectName): DataReference | undefined {
+export function fromObjectName(n: VariableName): DataReference | undefined {
   if (n.scope !== 'domain') return undefined;
   const parts = n.item.split('$');
   if (parts.length < 2 || !isFc(parts[1])) return undefined;
-  return { ld: n.domain, ln: parts[0], fc: parts[1], path: parts.slice(2) };
+  const path = parts.slice(2);
+  for (const s of n.alternate ?? []) {
+    if (s.kind === 'component') path.push(s.name);
+    else if (!path.length) return undefined;
+    else path[path.length - 1] += s.kind === 'index' ? `(${s.index})` : s.kind === 'range' ? `(${s.low}..${s.low + s.count - 1})` : '(*)';
+  }
+  return { ld: n.domain, ln: parts[0], fc: parts[1], path };
 }

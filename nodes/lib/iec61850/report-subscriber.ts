@@ -2,6 +2,10 @@
  * Keeps one report control block enabled for a poller: enables it on every new
  * association, retries while the IED refuses it, turns each report of its RptID
  * into a reading, and disables it when stopped.
+ *
+ * A buffered block resumes after the last EntryID delivered (kept in the EntryID
+ * store, so a restart resumes too), and an entry already delivered is never
+ * delivered again, whatever the IED resends.
  */
 import { EventEmitter } from 'events';
 import { testMode } from '../test-mode';
@@ -10,6 +14,7 @@ import { IedLink } from './ied-link';
 import { buildReading, IedReading, Leaf, leafReference, leavesOf } from './readings';
 import { ControlBlockReference, defaultPointName, formatControlBlock, fromObjectName } from './reference';
 import { Report } from './report';
+import { EntryIdStore } from './entry-ids';
 
 const RESUBSCRIBE_MS = 10_000;
 
@@ -21,11 +26,17 @@ export interface ReportSubscriberOptions {
   units: Record<string, string>;
   /** The poller's reading counter, shared by polls and reports. */
   nextSeq: () => number;
+  /** Where buffered blocks keep their last EntryID; without it, resuming works across reconnects only. */
+  entryIds?: EntryIdStore;
 }
+
+/** EntryIDs remembered per block to drop entries delivered before. */
+const SEEN_ENTRIES = 1024;
 
 export declare interface ReportSubscriber {
   on(event: 'reading', listener: (msg: IedReading) => void): this;
   on(event: 'state', listener: (enabled: boolean, error?: Error) => void): this;
+  on(event: 'notice', listener: (text: string) => void): this;
 }
 
 export class ReportSubscriber extends EventEmitter {
@@ -37,12 +48,24 @@ export class ReportSubscriber extends EventEmitter {
   private retryTimer?: NodeJS.Timeout;
   private running = false;
   reports = 0;
+  /** Reports dropped because their entry had been delivered already. */
+  repeatedEntries = 0;
   lastError?: string;
+  /** Buffered blocks: the last EntryID delivered (hex), and the ones before it. */
+  private lastEntryId?: string;
+  private readonly seen = new Set<string>();
   private readonly onConnected = (client: IedClient): void => void this.subscribe(client);
   private readonly onReport = (r: Report): void => this.report(r);
 
   constructor(private readonly o: ReportSubscriberOptions) {
     super();
+    this.lastEntryId = o.entryIds?.get(this.entryKey);
+    if (this.lastEntryId) this.seen.add(this.lastEntryId);
+  }
+
+  /** The block's key in the EntryID store: IED address and control block reference. */
+  get entryKey(): string {
+    return `${this.o.link.ied.host}:${this.o.link.ied.port} ${formatControlBlock(this.o.controlBlock)}`;
   }
 
   get enabled(): boolean {
@@ -71,6 +94,7 @@ export class ReportSubscriber extends EventEmitter {
     const s = this.subscription;
     this.subscription = undefined;
     if (s && s.client === this.o.link.client) await s.client.disableReport(s.sub.controlBlock).catch(() => undefined);
+    await this.o.entryIds?.flush();
   }
 
   private subscribe(client: IedClient): Promise<void> {
@@ -79,11 +103,22 @@ export class ReportSubscriber extends EventEmitter {
     if (this.subscribing) return this.subscribing;
     this.lastAttempt = Date.now();
     this.early = [];
+    const resumeAfter = cb.fc === 'BR' && this.lastEntryId ? Buffer.from(this.lastEntryId, 'hex') : undefined;
     this.subscribing = client
-      .enableReport(cb, this.o.report)
+      .enableReport(cb, { ...this.o.report, resumeAfter })
       .then(
         (sub) => {
           if (!this.running) return void client.disableReport(cb).catch(() => undefined);
+          if (cb.fc === 'BR') {
+            // After a purge every entry is new: an IED that restarted may count EntryIDs from the start again.
+            if (!sub.resumed) this.seen.clear();
+            this.emit(
+              'notice',
+              sub.resumed
+                ? `report ${formatControlBlock(cb)}: resumed after EntryID ${this.lastEntryId}`
+                : `report ${formatControlBlock(cb)}: ${resumeAfter ? `EntryID ${this.lastEntryId} no longer buffered by the IED; ` : ''}buffer purged, general interrogation asked for`,
+            );
+          }
           const names = sub.members.map((m) => {
             const ref = fromObjectName(m);
             return ref ? defaultPointName(ref) : m.item;
@@ -113,6 +148,8 @@ export class ReportSubscriber extends EventEmitter {
     }
     const s = this.subscription;
     if (!s || r.rptId !== s.sub.rptId || !this.running) return;
+    const entryId = r.entryId?.toString('hex');
+    if (entryId && !this.deliver(entryId)) return;
     const now = Date.now();
     const leaves: Leaf[] = [];
     const references: Record<string, string> = {};
@@ -142,7 +179,21 @@ export class ReportSubscriber extends EventEmitter {
       fallbackTimestamp: r.timeOfEntry,
     });
     reading.iec61850 = { ...reading.iec61850, source: 'report', rptId: r.rptId, seqNum: r.seqNum, dataSet: r.dataSet, reasons };
+    if (entryId) reading.iec61850.entryId = entryId;
     this.reports++;
     this.emit('reading', reading);
+  }
+
+  /** False for an entry delivered before; else remembers it as the last one delivered. */
+  private deliver(entryId: string): boolean {
+    if (this.seen.has(entryId)) {
+      this.repeatedEntries++;
+      return false;
+    }
+    this.seen.add(entryId);
+    if (this.seen.size > SEEN_ENTRIES) this.seen.delete(this.seen.values().next().value as string);
+    this.lastEntryId = entryId;
+    this.o.entryIds?.set(this.entryKey, entryId);
+    return true;
   }
 }

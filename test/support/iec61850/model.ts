@@ -6,7 +6,7 @@
  */
 import { MmsValue, utcTimeFromMs } from '../../../nodes/lib/iec61850/mms-data';
 import { TypeSpec } from '../../../nodes/lib/iec61850/mms-types';
-import { ObjectName } from '../../../nodes/lib/iec61850/mms-names';
+import { VariableName } from '../../../nodes/lib/iec61850/mms-names';
 
 export interface Leaf {
   fc: string;
@@ -28,7 +28,7 @@ export interface DomainModel {
   /** Logical node name → its leaves. */
   lns: Map<string, Leaf[]>;
   /** `LN$Name` → members. */
-  dataSets: Map<string, ObjectName[]>;
+  dataSets: Map<string, VariableName[]>;
   controlBlocks: ControlBlockDef[];
 }
 
@@ -101,6 +101,41 @@ function spc(name: string, withOrigin: boolean): Leaf[] {
   ];
 }
 
+/** A controllable object of the given ctlModel (0 status-only ... 4 sbo-with-enhanced-security), IEC 61850-8-1 layout. */
+function controllable(name: string, ctlModel: number, ctlVal: TypeSpec, initial: MmsValue): Leaf[] {
+  const zero: MmsValue = initial.type === 'boolean' ? { type: 'boolean', value: false } : { type: 'integer', value: 0 };
+  const control = (service: string, withCheck: boolean): Leaf[] => [
+    leaf('CO', [name, service, 'ctlVal'], ctlVal, zero),
+    ...origin('CO', [name, service]),
+    leaf('CO', [name, service, 'ctlNum'], T.uint8, { type: 'unsigned', value: 0 }),
+    leaf('CO', [name, service, 'T'], T.utc, time()),
+    leaf('CO', [name, service, 'Test'], T.bool, { type: 'boolean', value: false }),
+    ...(withCheck ? [leaf('CO', [name, service, 'Check'], T.check, { type: 'bit-string', value: [false, false] })] : []),
+  ];
+  return [
+    leaf('ST', [name, 'stVal'], ctlVal, initial),
+    leaf('ST', [name, 'q'], T.quality, GOOD()),
+    leaf('ST', [name, 't'], T.utc, time()),
+    ...(ctlModel > 0 ? control('Oper', true) : []),
+    ...(ctlModel === 2 ? [leaf('CO', [name, 'SBO'], T.vis65, { type: 'visible-string', value: '' })] : []),
+    ...(ctlModel === 4 ? control('SBOw', true) : []),
+    ...(ctlModel === 2 || ctlModel === 4 ? control('Cancel', false) : []),
+    leaf('CF', [name, 'ctlModel'], T.int8, { type: 'integer', value: ctlModel }),
+    ...(ctlModel === 2 || ctlModel === 4 ? [leaf('CF', [name, 'sboTimeout'], T.uint32, { type: 'unsigned', value: 30_000 })] : []),
+  ];
+}
+
+/** Control objects of every model: SPCSO1..4 = ctlModel 1..4, SPCSO5 status-only, ISCSO1 an integer set-point. */
+function controls(): Leaf[] {
+  const off: MmsValue = { type: 'boolean', value: false };
+  return [
+    ...ens('Beh'),
+    ...[1, 2, 3, 4].flatMap((m) => controllable(`SPCSO${m}`, m, T.bool, off)),
+    ...controllable('SPCSO5', 0, T.bool, off),
+    ...controllable('ISCSO1', 1, T.int32, { type: 'integer', value: 0 }),
+  ];
+}
+
 function namePlate(vendor: string, ld = false): Leaf[] {
   const text = (v: string): MmsValue => ({ type: 'visible-string', value: v });
   return [
@@ -138,7 +173,7 @@ function controlBlock(def: ControlBlockDef, ld: string): Leaf[] {
   ];
 }
 
-const v = (domain: string, item: string): ObjectName => ({ scope: 'domain', domain, item });
+const v = (domain: string, item: string): VariableName => ({ scope: 'domain', domain, item });
 
 function basicIo(): DomainModel {
   const ld = 'simpleIOGenericIO';
@@ -171,9 +206,52 @@ function basicIo(): DomainModel {
   };
 }
 
+const CMV: TypeSpec = {
+  type: 'structure',
+  components: [
+    { name: 'cVal', spec: { type: 'structure', components: [{ name: 'mag', spec: { type: 'structure', components: [{ name: 'f', spec: T.float32 }] } }] } },
+    { name: 'q', spec: T.quality },
+    { name: 't', spec: T.utc },
+  ],
+};
+
+/** Harmonic n of phase A: n % 1 A, good quality, time BASE_TIME + n ms. */
+export function harmonic(n: number): MmsValue {
+  return {
+    type: 'structure',
+    value: [
+      { type: 'structure', value: [{ type: 'structure', value: [{ type: 'float', value: n + 0.5 }] }] },
+      GOOD(),
+      { type: 'utc-time', value: utcTimeFromMs(BASE_TIME + n) },
+    ],
+  };
+}
+
+/** Harmonics as an array of CMV (MHAI.HA.phsAHar), the members of which data sets select by alternate access. */
+function harmonics(): Leaf[] {
+  const spec: TypeSpec = { type: 'array', count: 16, element: CMV };
+  return [leaf('MX', ['HA', 'phsAHar'], spec, { type: 'array', value: Array.from({ length: 16 }, (_, n) => harmonic(n)) })];
+}
+
+/** Data set members with alternate access: whole elements, and one component of an element. */
+export const HARMONIC_MEMBERS: VariableName[] = [
+  ...[3, 5, 7].map((index): VariableName => ({ scope: 'domain', domain: 'ied1Inverter', item: 'MHAI1$MX$HA$phsAHar', alternate: [{ kind: 'index', index }] })),
+  ...[10, 11].map(
+    (index): VariableName => ({
+      scope: 'domain',
+      domain: 'ied1Inverter',
+      item: 'MHAI1$MX$HA$phsAHar',
+      alternate: [{ kind: 'index', index }, { kind: 'component', name: 'cVal' }, { kind: 'component', name: 'mag' }, { kind: 'component', name: 'f' }],
+    }),
+  ),
+];
+
 function inverter(): DomainModel {
   const ld = 'ied1Inverter';
-  const controlBlocks: ControlBlockDef[] = [{ ln: 'LLN0', name: 'MeterRCB01', fc: 'RP', dataSet: 'Meter', rptId: 'Meter' }];
+  const controlBlocks: ControlBlockDef[] = [
+    { ln: 'LLN0', name: 'MeterRCB01', fc: 'RP', dataSet: 'Meter', rptId: 'Meter' },
+    { ln: 'LLN0', name: 'HarmonicsRCB01', fc: 'RP', dataSet: 'Harmonics', rptId: 'Harmonics' },
+  ];
   const lln0 = [
     ...mod(),
     ...ens('Beh'),
@@ -190,8 +268,11 @@ function inverter(): DomainModel {
     leaf('ST', ['TotWh', 't'], T.utc, time()),
   ];
   return {
-    lns: new Map([['LLN0', lln0], ['MMXU1', mmxu], ['MMTR1', mmtr]]),
-    dataSets: new Map([['LLN0$Meter', [v(ld, 'MMXU1$MX$TotW$mag$f'), v(ld, 'MMXU1$MX$Hz$mag$f'), v(ld, 'MMTR1$ST$TotWh')]]]),
+    lns: new Map([['LLN0', lln0], ['MMXU1', mmxu], ['MMTR1', mmtr], ['MHAI1', [...ens('Beh'), ...harmonics()]], ['GGIO2', controls()]]),
+    dataSets: new Map([
+      ['LLN0$Meter', [v(ld, 'MMXU1$MX$TotW$mag$f'), v(ld, 'MMXU1$MX$Hz$mag$f'), v(ld, 'MMTR1$ST$TotWh')]],
+      ['LLN0$Harmonics', HARMONIC_MEMBERS],
+    ]),
     controlBlocks,
   };
 }

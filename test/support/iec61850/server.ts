@@ -7,8 +7,8 @@
 import net from 'net';
 import * as association from '../../../nodes/lib/iec61850/association';
 import * as ber from '../../../nodes/lib/iec61850/ber';
-import { MmsValue, utcTimeFromMs } from '../../../nodes/lib/iec61850/mms-data';
-import { describeName, ObjectName } from '../../../nodes/lib/iec61850/mms-names';
+import { MmsValue } from '../../../nodes/lib/iec61850/mms-data';
+import { describeName, ObjectName, VariableName } from '../../../nodes/lib/iec61850/mms-names';
 import { encodeMms, InitiateParams, MmsPdu } from '../../../nodes/lib/iec61850/mms-pdu';
 import { AccessResult, ConfirmedRequest, ConfirmedResponse, OBJECT_CLASS, WriteResult } from '../../../nodes/lib/iec61850/mms-services';
 import * as pres from '../../../nodes/lib/iec61850/presentation';
@@ -16,6 +16,7 @@ import * as session from '../../../nodes/lib/iec61850/session';
 import { IsoTransport } from '../../../nodes/lib/iec61850/transport';
 import { basicIoModel, ServerModel } from './model';
 import { ReportEngine } from './reports';
+import { ControlEngine } from './controls';
 import { ACCESS, VariableStore } from './store';
 import { applyDialect, Dialect } from './dialect';
 import { prng } from './captures';
@@ -55,6 +56,8 @@ export interface Faults {
 export interface Peer {
   transport: IsoTransport;
   id: number;
+  /** Negotiated max PDU size; larger answers become an error, as on a real server. */
+  maxPduSize?: number;
   send(pdu: MmsPdu): void;
 }
 
@@ -62,6 +65,7 @@ export class MmsTestServer {
   readonly store: VariableStore;
   readonly faults: Faults = {};
   readonly reports: ReportEngine;
+  readonly controls: ControlEngine;
   /** Services received, for assertions: `read simpleIOGenericIO/GGIO1$MX$AnIn1$mag$f`. */
   readonly log: string[] = [];
   /** Session units of MMS requests as received, for byte comparisons. */
@@ -79,6 +83,7 @@ export class MmsTestServer {
   constructor(readonly options: ServerOptions = {}) {
     this.store = new VariableStore(options.model ?? basicIoModel());
     this.reports = new ReportEngine(this.store);
+    this.controls = new ControlEngine(this.store, (d, i, v) => this.setValue(d, i, v));
   }
 
   get port(): number {
@@ -101,6 +106,7 @@ export class MmsTestServer {
 
   async stop(): Promise<void> {
     this.reports.stop();
+    this.controls.stop();
     for (const p of this.peers) p.transport.destroy();
     this.peers.clear();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -138,13 +144,14 @@ export class MmsTestServer {
     transport.on('close', () => {
       this.peers.delete(peer);
       this.reports.release(peer);
+      this.controls.release(peer);
     });
     transport.on('unit', (unit) => {
       try {
         const spdu = session.decodeSpdu(unit);
         if (!associated) {
           if (spdu.kind !== 'CONNECT') throw new Error(`${spdu.kind} before CONNECT`);
-          associated = this.associate(transport, spdu);
+          associated = this.associate(transport, spdu, peer);
           return;
         }
         if (spdu.kind === 'FINISH') {
@@ -171,7 +178,7 @@ export class MmsTestServer {
     });
   }
 
-  private associate(transport: IsoTransport, spdu: Extract<session.Spdu, { kind: 'CONNECT' }>): boolean {
+  private associate(transport: IsoTransport, spdu: Extract<session.Spdu, { kind: 'CONNECT' }>, peer: Peer): boolean {
     const expect = this.options.expect ?? {};
     if (expect.ssel && spdu.calledSsel?.toString('hex') !== expect.ssel) {
       transport.send(session.encodeRefuse(129, Buffer.alloc(0)));
@@ -202,13 +209,14 @@ export class MmsTestServer {
       maxServOutstandingCalled: Math.min(req.initiate.maxServOutstandingCalled, this.options.maxOutstanding ?? 5),
     };
     this.associations++;
+    peer.maxPduSize = params.maxPduSize;
     this.sendUnit(transport, association.encodeAssociateResponse({ ...base, result: 0, initiate: { kind: 'initiate-response', params } }));
     return true;
   }
 
-  private sendPdu(peer: Peer, pdu: MmsPdu): void {
+  private sendPdu(peer: Peer, pdu: MmsPdu, encoded?: Buffer): void {
     if (!peer.transport.isOpen) return;
-    const unit = association.encodeMmsData(encodeMms(pdu));
+    const unit = association.encodeMmsData(encoded ?? encodeMms(pdu));
     if (this.faults.silent && pdu.kind !== 'information-report') {
       this.faults.silent = false;
       return;
@@ -248,7 +256,12 @@ export class MmsTestServer {
     this.answerOrder.push(invokeId);
     const outcome = this.serve(peer, pdu.request);
     if ('errorClass' in outcome) this.sendPdu(peer, { kind: 'confirmed-error', invokeId, error: outcome });
-    else this.sendPdu(peer, { kind: 'confirmed-response', invokeId, response: outcome });
+    else {
+      const response: MmsPdu = { kind: 'confirmed-response', invokeId, response: outcome };
+      const encoded = encodeMms(response);
+      if (peer.maxPduSize && encoded.length > peer.maxPduSize) this.sendPdu(peer, { kind: 'confirmed-error', invokeId, error: { errorClass: 'resource', code: 0 } });
+      else this.sendPdu(peer, response, encoded);
+    }
   }
 
   private serve(peer: Peer, r: ConfirmedRequest): ConfirmedResponse | { errorClass: string; code: number } {
@@ -282,7 +295,7 @@ export class MmsTestServer {
           if (!members) return { service: 'read', results: [{ ok: false, error: ACCESS.nonExistent }] };
           return { service: 'read', access: r.specificationWithResult ? r.access : undefined, results: members.map((m) => this.readOne(m)) };
         }
-        return { service: 'read', results: r.access.variables.map((v) => this.readOne(v)) };
+        return { service: 'read', results: r.access.variables.map((v) => this.readOne(v, peer)) };
       }
       case 'write': {
         if (r.access.kind !== 'list') return { service: 'write', results: [{ ok: false, error: ACCESS.denied }] };
@@ -295,9 +308,12 @@ export class MmsTestServer {
     }
   }
 
-  private readOne(n: ObjectName): AccessResult {
-    if (n.scope !== 'domain') return { ok: false, error: ACCESS.nonExistent };
-    const v = this.store.read(n.domain, n.item);
+  private readOne(n: VariableName, peer?: Peer): AccessResult {
+    const parts = n.item.split('$');
+    if (peer && n.scope === 'domain' && parts[1] === 'CO' && parts[3] === 'SBO' && parts.length === 4 && typeof this.store.read(n.domain, n.item) !== 'number') {
+      return { ok: true, value: this.controls.readSbo(peer, n.domain, parts) };
+    }
+    const v = this.store.readVariable(n);
     return typeof v === 'number' ? { ok: false, error: v } : { ok: true, value: v };
   }
 
@@ -311,11 +327,8 @@ export class MmsTestServer {
     const code = this.store.write(n.domain, n.item, value);
     if (code !== undefined) return code;
     if (parts[1] === 'RP' || parts[1] === 'BR') this.reports.afterWrite(peer, n.domain, parts, value);
-    if (parts[1] === 'CO' && parts[3] === 'Oper' && value.type === 'structure' && value.value[0]) {
-      // A direct control: the status follows the commanded value.
-      const base = `${parts[0]}$ST$${parts[2]}`;
-      this.setValue(n.domain, `${base}$stVal`, value.value[0]);
-      this.store.set(n.domain, `${base}$t`, { type: 'utc-time', value: utcTimeFromMs(Date.now()) });
+    if (parts[1] === 'CO' && parts.length === 4 && ['Oper', 'SBOw', 'Cancel'].includes(parts[3])) {
+      return this.controls.write(peer, n.domain, parts, value, this.store.typeOf(n.domain, n.item));
     }
     return undefined;
   }

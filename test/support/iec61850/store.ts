@@ -3,7 +3,9 @@
  * addressed by MMS item names (`LN$FC$DO$DA`), with type lookup, reads that build
  * structures from leaves, and type-checked writes.
  */
+import { selectValue } from '../../../nodes/lib/iec61850/alternate-access';
 import { MmsValue } from '../../../nodes/lib/iec61850/mms-data';
+import { VariableName } from '../../../nodes/lib/iec61850/mms-names';
 import { TypeSpec } from '../../../nodes/lib/iec61850/mms-types';
 import { ServerModel } from './model';
 
@@ -15,7 +17,7 @@ interface Node {
   key?: string;
 }
 
-export const ACCESS = { denied: 3, typeInconsistent: 7, nonExistent: 10, invalidated: 0 } as const;
+export const ACCESS = { denied: 3, invalidAddress: 5, typeInconsistent: 7, nonExistent: 10, invalidated: 0 } as const;
 
 /** FCs whose attributes a client may write. */
 const WRITABLE = new Set(['CF', 'DC', 'SP', 'SE', 'SG', 'CO', 'RP', 'BR', 'EX']);
@@ -83,6 +85,14 @@ export class VariableStore {
   read(domain: string, item: string): MmsValue | number {
     const node = this.find(domain, item);
     return node ? this.valueOf(node) : ACCESS.nonExistent;
+  }
+
+  /** A variable of a request or data set, with its alternate access applied (invalid address when it does not fit). */
+  readVariable(n: VariableName): MmsValue | number {
+    if (n.scope !== 'domain') return ACCESS.nonExistent;
+    const whole = this.read(n.domain, n.item);
+    if (typeof whole === 'number' || !n.alternate?.length) return whole;
+    return selectValue(whole, this.typeOf(n.domain, n.item), n.alternate) ?? ACCESS.invalidAddress;
   }
 
   private valueOf(n: Node): MmsValue {
