@@ -13,6 +13,8 @@ export interface PointInfo {
   address?: number;
   dataType?: string;
   description?: string;
+  /** A scale or offset turned the register's integer into an engineering value with decimals. */
+  scaled?: boolean;
 }
 
 export interface ReadingMeta {
