@@ -155,6 +155,26 @@ test('DDEATH when a device goes bad, DBIRTH when it returns; NDEATH with the bir
 });
 
 
+test('the NDEATH is the will: a connection that breaks ends the session with the birth bdSeq; the next session has the next bdSeq', async () => {
+  const r = await rig('rtu3');
+  try {
+    r.edge.add(reading('m', { voltage: 1 }));
+    await waitFor(() => r.host.of('DBIRTH').length === 1, 'DBIRTH');
+    const first = r.host.of('NBIRTH')[0].payload.metrics.find((m) => m.name === 'bdSeq')!.value;
+    // The socket dies without a DISCONNECT, as when the process is killed or the link is cut.
+    (r.edge as unknown as { conn: { client: { stream: { destroy(): void } } } }).conn.client.stream.destroy();
+    await waitFor(() => r.host.of('NDEATH').length === 1, 'the will');
+    assert.equal(r.host.of('NDEATH')[0].payload.metrics[0].value, first);
+    assert.equal(r.host.of('NDEATH')[0].qos, 1);
+    assert.equal(r.host.edges.get('rtu3')!.online, false);
+    await waitFor(() => r.host.of('NBIRTH').length === 2, 'the next session');
+    assert.equal(r.host.of('NBIRTH')[1].payload.metrics.find((m) => m.name === 'bdSeq')!.value, Number(first) + 1);
+    assert.deepEqual(r.host.violations, []);
+  } finally {
+    await r.close();
+  }
+});
+
 test('primary host outage: data stored, sent as historical in order after the births, then live', async () => {
   const r = await rig('rtu4', { primaryHostId: 'scada' }, false);
   try {
