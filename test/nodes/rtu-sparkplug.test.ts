@@ -128,3 +128,14 @@ test('a device name that cannot be a Sparkplug id is refused by name; the other 
   assert.ok(warnings.some((w) => /device "odd" point "w": data type "complex128" has no Sparkplug B equivalent/.test(w)), warnings.join('\n'));
   assert.deepEqual(host.violations, []);
 });
+
+test('the example flow deploys and births its three devices (broker moved to the test mosquitto)', async () => {
+  const example = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'examples', 'rtu-sparkplug.json'), 'utf8')) as Array<Record<string, unknown>>;
+  for (const n of example) if (n.type === 'rtu-mqtt-broker') n.port = broker.port;
+  host = new TestHost(broker.port, 'scada', 'plant');
+  await host.connect(true);
+  await helper.load([brokerNode, sparkplugNode, coreNode('common/20-inject.js'), coreNode('function/10-function.js'), coreNode('common/21-debug.js')], example);
+  await waitFor(() => ['incomer', 'pv1', 'bess1'].every((d) => host.of('DBIRTH', d).length === 1), 'three DBIRTHs', 10_000);
+  assert.equal(host.of('NBIRTH')[0].topic, 'spBv1.0/plant/NBIRTH/rtu1');
+  assert.deepEqual(host.violations, []);
+});
