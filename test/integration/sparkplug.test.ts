@@ -258,3 +258,43 @@ test('DCMD: allowed writes reach the writer, others are refused with a log line;
     await r.close();
   }
 });
+
+test('after a restart, stored data waits for its device to be born; a device that never returns is dropped with one log line', async () => {
+  const r = await rig('rtu7', { primaryHostId: 'scada' }, false);
+  try {
+    for (let i = 1; i <= 5; i++) {
+      r.edge.add(reading('back', { voltage: i }));
+      r.edge.add(reading('gone', { voltage: i }));
+    }
+    await waitFor(() => r.queue.depth === 10, 'ten stored readings');
+    await r.edge.stop();
+    const logs: string[] = [];
+    const edge = new SparkplugEdgeNode({
+      ids: { groupId: GROUP, edgeNodeId: 'rtu7' },
+      primaryHostId: 'scada',
+      connection: { host: '127.0.0.1', port: r.broker.port, protocolVersion: 4, clientId: 'spb-rtu7', keepaliveS: 5, reconnectMinMs: 100 },
+      queue: r.queue,
+      historyWaitMs: 300,
+    });
+    edge.on('log', (_l: string, text: string) => logs.push(text));
+    edge.start();
+    try {
+      await r.host.setOnline(true);
+      await waitFor(() => r.host.of('NBIRTH').length === 1, 'NBIRTH after the restart');
+      edge.add(reading('back', { voltage: 100 }));
+      await waitFor(() => r.host.series('back', 'voltage').filter((d) => d.historical).length === 5, 'history of the device that came back');
+      await waitFor(() => r.queue.depth === 0, 'the queue emptied');
+      assert.deepEqual(r.host.series('back', 'voltage').map((d) => [d.value, d.historical]), [[100, false], [1, true], [2, true], [3, true], [4, true], [5, true]]);
+      assert.equal(r.host.of('DDATA', 'gone').length, 0);
+      assert.equal(logs.filter((l) => l.includes('"gone"')).length, 1, logs.join('\n'));
+      assert.equal(edge.stats().dropped, 5);
+      edge.add(reading('back', { voltage: 101 }));
+      await waitFor(() => r.host.series('back', 'voltage').some((d) => d.value === 101 && !d.historical), 'live data');
+      assert.deepEqual(r.host.violations, []);
+    } finally {
+      await edge.stop();
+    }
+  } finally {
+    await r.close();
+  }
+});

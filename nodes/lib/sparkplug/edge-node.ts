@@ -92,6 +92,8 @@ export class SparkplugEdgeNode extends EventEmitter {
   private draining = false;
   private drainTask: Promise<void> = Promise.resolve();
   private readonly sessionBorn = new Set<string>();
+  /** Devices whose stored data no longer waits for their birth in this session. */
+  private readonly abandoned = new Set<string>();
   private ndataTimer?: NodeJS.Timeout;
   private state: EdgeState = 'stopped';
   private readonly counts = { published: 0, stored: 0, historicalSent: 0, dropped: 0 };
@@ -204,6 +206,7 @@ export class SparkplugEdgeNode extends EventEmitter {
     this.publish(nodeTopic(this.opt.ids, 'NBIRTH'), nbirthPayload(this.conn.bdSeq, this.nextSeq(), this.nodeMetrics));
     this.born = true;
     this.sessionBorn.clear();
+    this.abandoned.clear();
     const dead: DeviceState[] = [];
     for (const device of this.table.all()) {
       this.publishDeviceBirth(device);
@@ -362,18 +365,16 @@ export class SparkplugEdgeNode extends EventEmitter {
         }
         continue;
       }
-      const blocked = batch.findIndex((e) => !this.sessionBorn.has(e.item.d) && this.table.get(e.item.d)?.alive !== false);
+      const blocked = batch.findIndex((e) => !this.sessionBorn.has(e.item.d) && !this.abandoned.has(e.item.d) && this.table.get(e.item.d)?.alive !== false);
       const ready = blocked < 0 ? batch : batch.slice(0, blocked);
       const sent = await this.sendStored(ready);
       if (sent < ready.length || blocked >= 0) queue.nack(batch.slice(sent));
       if (sent < ready.length) return;
-      if (blocked >= 0 && !(await this.waitForBirth(batch[blocked].item.d, waitUntil))) {
-        const [lost] = await queue.take(1);
-        if (lost) {
-          queue.ack(lost);
-          this.counts.dropped++;
-          this.emit('log', 'warn', `stored data of device "${lost.item.d}" dropped: the device sent no reading within ${Math.round((this.opt.historyWaitMs ?? 60_000) / 1000)} s of the birth`);
-        }
+      const waitingFor = blocked >= 0 ? batch[blocked].item.d : undefined;
+      if (waitingFor !== undefined && !(await this.waitForBirth(waitingFor, waitUntil))) {
+        // Given up on this device for this session: its stored data is dropped (counted) as it comes.
+        this.abandoned.add(waitingFor);
+        this.emit('log', 'warn', `stored data of device "${waitingFor}" dropped: the device sent no reading within ${Math.round((this.opt.historyWaitMs ?? 60_000) / 1000)} s of the birth`);
       }
     }
   }
