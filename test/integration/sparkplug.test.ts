@@ -69,7 +69,7 @@ async function rig(edgeId: string, extra: Partial<EdgeNodeOptions> = {}, hostOnl
     connection: { host: '127.0.0.1', port: broker.port, protocolVersion: 4, clientId: `spb-${edgeId}`, keepaliveS: 5, reconnectMinMs: 100, reconnectMaxMs: 500 },
     queue,
     bdSeqFile: path.join(dir, 'bdseq.json'),
-    nodeMetrics: { defs: NODE_METRICS, read: () => [1.5, 1000, queue.depth, false], intervalMs: 0 },
+    nodeMetrics: { defs: NODE_METRICS, read: () => [1.5, 1000, queue.depth, extra.testMode?.() ?? false], intervalMs: 0 },
     writeRefusal: (device, point) => (point === 'setpoint' ? undefined : 'not on the write allow-list'),
     write: async (device, values) => {
       writes.push({ device, values });
@@ -210,16 +210,19 @@ test('primary host outage: data stored, sent as historical in order after the bi
   }
 });
 
-test('broker restart: nothing lost, rebirth and history after the reconnect', async () => {
-  const r = await rig('rtu5');
+test('broker restart: nothing lost, rebirth and history after the reconnect, once the primary host is back', async () => {
+  const r = await rig('rtu5', { primaryHostId: 'scada' });
   try {
     r.edge.add(reading('m', { voltage: 0, power: 0 }));
-    await waitFor(() => r.host.of('DBIRTH').length === 1, 'DBIRTH');
+    await waitFor(() => r.host.series('m', 'voltage').some((d) => d.historical), 'DBIRTH and the first reading as history');
     await r.host.close();
     await r.broker.stop();
     await waitFor(() => r.edge.stats().state !== 'online', 'edge sees the broker gone');
     for (let i = 1; i <= 30; i++) r.edge.add(reading('m', { voltage: i, power: 0 }));
+    const before = r.edge.stats().bdSeq;
     await r.broker.resume();
+    await waitFor(() => r.edge.stats().bdSeq !== before, 'the edge node reconnected', 10_000);
+    assert.equal(r.edge.stats().state, 'waiting for host', 'a new session waits for the STATE of the primary host');
     await r.host.connect(true);
     // The first reading came before the first birth: it is history too (and the DBIRTH's value).
     await waitFor(() => r.host.series('m', 'voltage').filter((d) => d.historical).length === 31, 'history after the restart', 15_000);
@@ -248,6 +251,11 @@ test('DCMD: allowed writes reach the writer, others are refused with a log line;
     await r.host.publishRaw('spBv1.0/plant/NCMD/rtu6', encodeCommand([{ name: 'Node Control/Reboot', datatype: DataType.Boolean, value: true }]));
     await waitFor(() => r.logs.some((l) => l.includes('"ghost"')) && r.logs.filter((l) => l.includes('not a Sparkplug B payload')).length === 2 && r.logs.some((l) => l.includes('Node Control/Reboot')), 'bad commands logged');
     test = true;
+    r.edge.publishNodeData();
+    await waitFor(() => r.host.of('NDATA').length === 1, 'NDATA with the test-mode flag');
+    const testAlias = r.host.of('NBIRTH')[0].payload.metrics.find((m) => m.name === 'Node Info/Test Mode')!.alias;
+    assert.deepEqual(r.host.of('NDATA')[0].payload.metrics.filter((m) => m.alias === testAlias).map((m) => m.value), [true]);
+    assert.ok(!r.host.of('NDATA')[0].payload.metrics.some((m) => m.alias === testAlias! - 3), 'CPU (unchanged) is not sent again');
     await r.host.command('rtu6', 'm', [{ name: 'setpoint', datatype: DataType.Int32, value: 7 }]);
     await waitFor(() => r.logs.some((l) => l.includes('dry run')), 'dry run');
     assert.equal(r.writes.length, 1, 'no write in test mode');

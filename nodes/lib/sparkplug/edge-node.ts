@@ -263,6 +263,8 @@ export class SparkplugEdgeNode extends EventEmitter {
   private onUp(client: MqttClient): void {
     this.client = client;
     this.session++;
+    // Every new session waits for the host's (retained) STATE: it may have gone while we were away.
+    if (this.opt.primaryHostId) this.hostOnline = false;
     if (this.hostOnline) this.rebirth();
     else this.setState('waiting for host', null);
   }

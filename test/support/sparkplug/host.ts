@@ -139,6 +139,13 @@ export class TestHost {
     if (type === 'DBIRTH') this.dbirth(edge, msg);
     else if (type === 'DDEATH') this.ddeath(edge, msg);
     else if (type === 'DDATA') this.ddata(edge, msg);
+    else if (type === 'NDATA') this.ndata(edge, msg);
+  }
+
+  private ndata(edge: EdgeView, msg: HostMessage): void {
+    for (const m of msg.payload.metrics) {
+      if (m.alias === undefined || edge.aliases.get(m.alias) !== '') this.violation(`${msg.topic}: NDATA metric alias ${m.alias} is not a node metric of the NBIRTH`);
+    }
   }
 
   private bdSeqOf(msg: HostMessage): number | undefined {
