@@ -191,6 +191,9 @@ test('primary host outage: data stored, sent as historical in order after the bi
     for (let i = 2; i <= 50; i++) r.edge.add(reading('m', { voltage: i, power: 1 }));
     r.host.publishRaw('spBv1.0/STATE/scada', 'not json{');
     await waitFor(() => r.logs.some((l) => l.includes('not JSON')), 'the bad STATE logged');
+    await r.host.rebirth('rtu4');
+    await waitFor(() => r.logs.some((l) => l.includes('rebirth requested while the primary host is offline')), 'the early rebirth request logged');
+    assert.equal(r.host.of('NBIRTH').length, 1, 'no birth while the primary host is offline');
     await r.host.setOnline(true);
     await waitFor(() => r.host.data.filter((d) => d.name === 'voltage' && d.historical).length === 49, 'history delivered');
     r.edge.add(reading('m', { voltage: 99, power: 1 }));

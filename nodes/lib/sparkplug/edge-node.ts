@@ -256,6 +256,7 @@ export class SparkplugEdgeNode extends EventEmitter {
   private store(event: StoredEvent): void {
     this.counts.stored++;
     this.opt.queue.push(event);
+    if (this.born && !this.draining) this.startDrain();
   }
 
   // ---- session ----
@@ -285,7 +286,9 @@ export class SparkplugEdgeNode extends EventEmitter {
       const cmd = parseNodeCommand(payload);
       if (cmd instanceof Error) return void this.emit('log', 'error', cmd.message);
       for (const name of cmd.unknown) this.emit('log', 'warn', `NCMD metric "${name}" is not a command of this edge node; ignored`);
-      if (cmd.rebirth) {
+      if (cmd.rebirth && !this.born) {
+        this.emit('log', 'warn', 'NCMD: rebirth requested while the primary host is offline; the birth follows when it is back');
+      } else if (cmd.rebirth) {
         this.emit('log', 'info', 'NCMD: rebirth requested');
         this.rebirth();
         this.emit('command', { kind: 'rebirth', ok: true } satisfies CommandEvent);
