@@ -23,6 +23,7 @@ import { waitFor } from '../support/wait';
 const POINTS: PointDef[] = [
   { name: 'voltage', registerType: 'input', address: 0, dataType: 'float32', unit: 'V', description: 'phase voltage' },
   { name: 'setpoint', registerType: 'holding', address: 10, dataType: 'uint16', writable: true, unit: 'kW' },
+  { name: 'current', registerType: 'input', address: 2, dataType: 'int16', scale: 0.1, unit: 'A' },
 ];
 
 let dir: string;
@@ -78,6 +79,7 @@ test('a poller becomes a Sparkplug device; ids from env; DCMD writes go through 
     assert.equal(metrics.voltage.datatype, DataType.Float);
     assert.equal(metrics.voltage.properties?.engUnit.value, 'V');
     assert.equal(metrics.setpoint.datatype, DataType.UInt16);
+    assert.equal(metrics.current.datatype, DataType.Double, 'a scaled int16 register carries decimals: Double');
 
     // Listen before sending: the answer can come before the broker's PUBACK reaches the host.
     const written = nextMessage<{ payload: { ok: boolean; writes: Record<string, number> } }>('cmd', () => true, 5000);
