@@ -143,6 +143,9 @@ test('DDEATH when a device goes bad, DBIRTH when it returns; NDEATH with the bir
     r.edge.add(reading('m', { voltage: 232, power: 6 }));
     await waitFor(() => r.host.of('DDATA').length === 1, 'data after return');
     assert.deepEqual(r.host.messages.map((m) => m.type), ['NBIRTH', 'DBIRTH', 'DDEATH', 'DBIRTH', 'DDATA']);
+    r.edge.add(reading('silent', { voltage: null }, 'bad'));
+    await waitFor(() => r.host.of('DDEATH', 'silent').length === 1, 'a device first heard of offline: DBIRTH, then DDEATH');
+    assert.deepEqual(r.host.messages.slice(-2).map((m) => `${m.type} ${m.device}`), ['DBIRTH silent', 'DDEATH silent']);
     const bdSeq = r.host.of('NBIRTH')[0].payload.metrics.find((m) => m.name === 'bdSeq')!.value;
     await r.edge.stop();
     await waitFor(() => r.host.of('NDEATH').length === 1, 'NDEATH on stop');

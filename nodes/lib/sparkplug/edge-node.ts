@@ -156,10 +156,17 @@ export class SparkplugEdgeNode extends EventEmitter {
       case 'none':
         return 'none';
       case 'birth': {
+        const device = change.device;
         if (this.born) {
-          this.publishDeviceBirth(change.device);
+          this.publishDeviceBirth(device);
+          // A device first heard of with a bad reading: the host learns its metrics, and that it is offline.
+          if (!device.alive) {
+            if (live) this.publishDeviceDeath(device, device.latestTs);
+            else this.store({ k: 'death', d: device.id, ts: device.latestTs, life: device.life });
+          }
           return 'sent';
         }
+        if (!device.alive) return 'none';
         const samples: Sample[] = [];
         for (const [name, v] of change.device.latest) samples.push([name, v.value, v.quality]);
         this.store({ k: 'data', d: change.device.id, ts: change.device.latestTs, m: samples, h: 1 });
