@@ -81,12 +81,16 @@ export = function register(RED: NodeAPI): void {
     let statusTimer: NodeJS.Timeout | undefined;
     let lastState: EdgeState = 'connecting';
     let lastError: string | null = null;
+    // The latest refused input or command, shown for a while so the status says what went wrong.
+    let problem: { text: string; at: number } | undefined;
+    const PROBLEM_SHOWN_MS = 10_000;
 
     const show = (): void => {
       if (!edge) return;
       const s = edge.stats();
       const depth = queue?.depth ?? 0;
-      if (lastState === 'online') node.status((testMode.enabled ? status.test : status.ok)(RED._('rtu-sparkplug.status.online', { devices: s.devices, queued: depth })));
+      if (problem && Date.now() - problem.at < PROBLEM_SHOWN_MS) node.status(status.warn(shortText(problem.text)));
+      else if (lastState === 'online') node.status((testMode.enabled ? status.test : status.ok)(RED._('rtu-sparkplug.status.online', { devices: s.devices, queued: depth })));
       else if (lastState === 'waiting for host') node.status(status.warn(RED._('rtu-sparkplug.status.waitingHost', { queued: depth })));
       else if (lastState === 'down') node.status(status.error(shortText(RED._('rtu-sparkplug.status.down', { queued: depth, error: lastError ?? '' }))));
       else node.status(status.connecting(RED._('rtu-sparkplug.status.connecting')));
@@ -128,9 +132,11 @@ export = function register(RED: NodeAPI): void {
         show();
       });
       edge.on('log', (level: 'info' | 'warn' | 'error', text: string) => {
-        if (level === 'info') node.log(`${where}: ${text}`);
-        else if (level === 'warn') node.warn(`${where}: ${text}`);
+        if (level === 'info') return node.log(`${where}: ${text}`);
+        if (level === 'warn') node.warn(`${where}: ${text}`);
         else node.error(`${where}: ${text}`);
+        problem = { text, at: Date.now() };
+        show();
       });
       edge.on('command', (e: CommandEvent) => node.send({ topic: e.kind === 'write' ? `write/${e.device}` : 'rebirth', payload: e } as NodeMessage));
       edge.start();
@@ -150,7 +156,11 @@ export = function register(RED: NodeAPI): void {
         })
         .then(
           () => done(),
-          (err: Error) => done(new Error(`${where}: ${err.message}`)),
+          (err: Error) => {
+            problem = { text: err.message, at: Date.now() };
+            show();
+            done(new Error(`${where}: ${err.message}`));
+          },
         );
     });
 

@@ -14,7 +14,8 @@ import pollerNode from '../../nodes/rtu-modbus-poller/rtu-modbus-poller';
 import sparkplugNode from '../../nodes/rtu-sparkplug/rtu-sparkplug';
 import type { PointDef } from '../../nodes/lib/modbus/types';
 import { startSimulator, RunningSimulator } from '../../nodes/lib/simulator/start';
-import { caughtErrors, coreNode, helper, nextMessage, startServer, stopServer } from '../support/node-red';
+import { caughtErrors, coreNode, helper, nextMessage, startServer, statusWhere, stopServer } from '../support/node-red';
+import { testMode } from '../../nodes/lib/test-mode';
 import { TestHost } from '../support/sparkplug/host';
 import { TestMosquitto } from '../support/sparkplug/mosquitto';
 import { DataType } from '../support/sparkplug/wire';
@@ -120,10 +121,12 @@ test('a device name that cannot be a Sparkplug id is refused by name; the other 
   await helper.load(nodes, flow({ groupId: 'plant', edgeNodeId: 'rtu2' }));
   const spb = helper.getNode('spb') as unknown as { receive(msg: unknown): void };
   await waitFor(() => host.of('DBIRTH', 'meter1').length === 1, 'meter1 born', 10_000);
+  const shown = statusWhere('spb', (st) => /device id "a\/b"/.test(st.text ?? ''));
   spb.receive({ topic: 'a/b', payload: { v: 1 }, rtu: { device: 'a/b', protocol: 'modbus', timestamp: Date.now(), quality: 'good', latencyMs: 0, units: {}, seq: 1 } });
   spb.receive({ topic: 'odd', payload: { v: 1, w: 2 }, rtu: { device: 'odd', protocol: 'modbus', timestamp: Date.now(), quality: 'good', latencyMs: 0, units: {}, seq: 1, points: { w: { dataType: 'complex128' } } } });
   const caught = await nextMessage<{ error: { message: string } }>('caught', () => true, 5000);
   assert.match(caught.error.message, /sparkplug "edge": device id "a\/b" contains "\/"/);
+  assert.equal((await shown).fill, 'yellow', 'the status says what was refused');
   await waitFor(() => host.of('DBIRTH', 'odd').length === 1, 'odd born without its unmappable point');
   assert.deepEqual(host.of('DBIRTH', 'odd')[0].payload.metrics.map((m) => m.name), ['v']);
   const warnings = (helper.getNode('spb') as unknown as { warn: { getCalls(): Array<{ args: unknown[] }> } }).warn.getCalls().map((c) => String(c.args[0]));
@@ -139,5 +142,26 @@ test('the example flow deploys and births its three devices (broker moved to the
   await helper.load([brokerNode, sparkplugNode, coreNode('common/20-inject.js'), coreNode('function/10-function.js'), coreNode('common/21-debug.js')], example);
   await waitFor(() => ['incomer', 'pv1', 'bess1'].every((d) => host.of('DBIRTH', d).length === 1), 'three DBIRTHs', 10_000);
   assert.equal(host.of('NBIRTH')[0].topic, 'spBv1.0/plant/NBIRTH/rtu1');
+  assert.deepEqual(host.violations, []);
+});
+
+test('test mode: the Test Mode node metric goes out at once, and a DCMD becomes a dry run', async () => {
+  host = new TestHost(broker.port, 'scada', 'plant');
+  await host.connect(true);
+  await helper.load(nodes, flow({ groupId: 'plant', edgeNodeId: 'rtu3', writesEnabled: true, allowWrites: 'meter1/setpoint' }));
+  await waitFor(() => host.of('DBIRTH', 'meter1').length === 1, 'DBIRTH of meter1', 10_000);
+  const before = host.series('meter1', 'setpoint').at(-1)!.value;
+  const alias = host.of('NBIRTH')[0].payload.metrics.find((m) => m.name === 'Node Info/Test Mode')!.alias;
+  testMode.set(true, 'test');
+  try {
+    await waitFor(() => host.of('NDATA').some((m) => m.payload.metrics.some((x) => x.alias === alias && x.value === true)), 'NDATA Test Mode = true');
+    const answer = nextMessage<{ payload: { dryRun: boolean; ok: boolean; writes: Record<string, number> } }>('cmd', () => true, 5000);
+    await host.command('rtu3', 'meter1', [{ name: 'setpoint', datatype: DataType.UInt16, value: Number(before) + 5 }]);
+    const dry = await answer;
+    assert.deepEqual([dry.payload.dryRun, dry.payload.ok, dry.payload.writes], [true, true, { setpoint: Number(before) + 5 }]);
+    assert.equal(sim.simulator.meter(1)?.snapshot(Date.now()).setpoint, before, 'nothing was written to the device');
+  } finally {
+    testMode.set(false, 'test');
+  }
   assert.deepEqual(host.violations, []);
 });
