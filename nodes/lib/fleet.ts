@@ -4,7 +4,7 @@
  * the dashboard and test-mode verification can reach every device without
  * being wired to each poller.
  */
-import type { ReadingMessage } from './reading';
+import type { PointValue, ReadingMessage } from './reading';
 
 export interface FleetDevice {
   name: string;
@@ -21,6 +21,8 @@ export interface FleetDevice {
   readOnce(): Promise<ReadingMessage>;
   /** The latest reading, if any. */
   lastReading(): ReadingMessage | undefined;
+  /** Writes named points through the device's own poller (and reads it again); absent where the device takes no writes. */
+  write?(values: Record<string, PointValue>): Promise<unknown>;
 }
 
 export class Fleet {

@@ -17,6 +17,8 @@ export interface PointInfo {
   derived?: boolean;
   /** The expression a derived point is computed by. */
   expression?: string;
+  /** A scale or offset turned the register's integer into an engineering value with decimals. */
+  scaled?: boolean;
 }
 
 /** The interval an interval-energy or demand reading covers (rtu-derive). */

@@ -135,6 +135,7 @@ export = function register(RED: NodeAPI): void {
       points: resolved.points.map((p) => ({ name: p.name, unit: p.unit })),
       readOnce: () => device.readNow(),
       lastReading: () => last,
+      write: (values) => device.writeMany(values).then(() => device.readNow()).then(emit),
     });
     const leaveHealth = health.registerDevice(name, () => deviceHealthInput(device.stats()));
     device.start();

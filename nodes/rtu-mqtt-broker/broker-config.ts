@@ -32,6 +32,8 @@ export interface BrokerCredentials {
 export interface BrokerConfigNode extends Node<BrokerCredentials> {
   brokerLabel: string;
   configError?: string;
+  /** The checked connection settings, for nodes that open a session of their own (rtu-sparkplug). */
+  linkSettings?: MqttLinkOptions;
   acquire(userId: string): MqttLink | undefined;
   release(userId: string): Promise<void>;
 }

@@ -14,7 +14,8 @@ export = function register(RED: NodeAPI): void {
     let link: MqttLink | undefined;
     this.brokerLabel = config.name || `${config.tls ? 'mqtts' : 'mqtt'}://${config.host}:${config.port}`;
     try {
-      link = new MqttLink(linkOptions(config, this.credentials ?? {}, this.id));
+      this.linkSettings = linkOptions(config, this.credentials ?? {}, this.id);
+      link = new MqttLink(this.linkSettings);
       link.on('state', (state: string, error: string | null) => {
         if (state === 'connected') this.log(RED._('rtu-mqtt-broker.log.connected', { broker: link?.target ?? '' }));
         else if (state === 'failed' && error) this.error(error);

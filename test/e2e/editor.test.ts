@@ -184,6 +184,7 @@ const TYPED_FIELDS: Record<string, number> = {
   'rtu-http-out': 2,
   'rtu-mqtt-out': 2,
   'rtu-telegram': 2,
+  'rtu-sparkplug': 3,
 };
 
 test('every rtu-* edit dialog opens without a script error; per-site fields are TypedInputs', async () => {

@@ -133,7 +133,7 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
       this.byName.set(p.name, p);
       if (p.unit) this.units[p.name] = p.unit;
       // Shared by every reading of this device, so frozen: a flow that edits one reading cannot change the next.
-      this.pointInfo[p.name] = Object.freeze({ registerType: p.registerType, address: p.address, dataType: p.dataType, ...(p.description ? { description: p.description } : {}) });
+      this.pointInfo[p.name] = Object.freeze({ registerType: p.registerType, address: p.address, dataType: p.dataType, ...(p.description ? { description: p.description } : {}), ...(isScaled(p) ? { scaled: true } : {}) });
     }
     Object.freeze(this.pointInfo);
     try {
@@ -393,6 +393,10 @@ function settleAll(requests: ModbusRequest[], send: (req: ModbusRequest) => Prom
       );
     }
   });
+}
+
+function isScaled(p: PointDef): boolean {
+  return (p.scale !== undefined && p.scale !== 1) || (p.offset !== undefined && p.offset !== 0);
 }
 
 function showValue(value: unknown): string {
