@@ -11,7 +11,8 @@
  *   q.depth, q.oldestAgeMs(), q.drops, q.stats()
  *   await q.waitForItems(ms)       // resolves when take() would return something
  *   await q.flush()                // everything pushed so far is on disk and synced
- *   await q.close()
+ *   await q.close()                // writes the whole unwritten backlog; what a failing disk
+ *                                  // keeps it from saving is counted in drops ('close')
  *   events: 'drop' {count, reason}, 'disk-error' (QueueError), 'disk-ok', 'checkpoint' (ackedThrough)
  *
  * Guarantees
@@ -352,16 +353,45 @@ export class DurableQueue<T> extends EventEmitter {
     this.wakeItemWaiters();
     if (!this.memoryOnly) {
       await this.writing;
-      if (this.writeCursor < this.nextSeq) await this.writeBatch(Infinity);
+      await this.writeBacklog();
+      this.countUnsaved();
       await this.writer.sync();
       await this.checkpoints.idle();
       await this.checkpoints.write();
       await this.writer.close();
       await this.reader.release();
+    } else {
+      this.countUnsaved();
     }
     for (const w of this.flushWaiters) w.reject(new QueueError(`queue ${this.opt.owner} closed before its data was written`));
     this.flushWaiters = [];
     this.unregister();
+  }
+
+  /** At close: writes every buffered record, batch after batch, until done or the disk fails. */
+  private async writeBacklog(): Promise<void> {
+    while (this.writeCursor < this.nextSeq) {
+      const before = this.writeCursor;
+      await this.writeBatch(Infinity);
+      if (this.writeCursor === before) return;
+    }
+  }
+
+  private countUnsaved(): void {
+    const lost = this.unwrittenOwed();
+    if (lost) this.countDrops(lost, 'close');
+  }
+
+  /** Records that a close leaves behind unwritten although the consumer has not acked them. */
+  private unwrittenOwed(): number {
+    let owed = 0;
+    for (let i = this.mem.indexOf(this.memoryOnly ? 0 : this.writeCursor); i < this.mem.length; i++) {
+      const seq = this.mem.at(i).seq;
+      if (seq >= this.cursor) owed++;
+    }
+    for (const e of this.retry) if (this.memoryOnly || e.seq >= this.writeCursor) owed++;
+    for (const e of this.inflight.values()) if (!e.dropped && (this.memoryOnly || e.seq >= this.writeCursor)) owed++;
+    return owed;
   }
 
   // ---- ids ----------------------------------------------------------------------------
