@@ -122,7 +122,14 @@ export class AlertEngine {
       if (trackers.length === 0) continue;
       const q = pointQuality?.[name] ?? meta.quality;
       const v = payload[name];
-      for (let i = 0; i < trackers.length; i++) this.step(trackers[i], v, q, ts);
+      // Trackers made before the point's first reading (rules naming it) learn its unit here,
+      // so an alert raised later by tick() carries it too.
+      const unit = units?.[name];
+      for (let i = 0; i < trackers.length; i++) {
+        const t = trackers[i];
+        if (unit && t.unit !== unit) t.unit = unit;
+        this.step(t, v, q, ts);
+      }
     }
     this.valuesEvaluated += n;
     this.testReading = false;
@@ -372,7 +379,7 @@ export class AlertEngine {
     const r = t.rule;
     const fresh = this.units?.[t.point];
     if (fresh) t.unit = fresh;
-    const unit = r.kind === 'stale' ? 's' : r.kind === 'rate' ? `${t.unit}/${r.per === 1 ? '' : r.per}s` : r.kind === 'offline' ? '' : t.unit;
+    const unit = unitOf(t, 'raised');
     const a: AlertPayload = {
       id: t.id,
       state: 'raised',
@@ -405,7 +412,7 @@ export class AlertEngine {
     t.pendingSince = NaN;
     t.clearingSince = NaN;
     this.activeById.delete(a.id);
-    const cleared: AlertPayload = { ...a, state: 'cleared', value, timestamp: ts, text: '' };
+    const cleared: AlertPayload = { ...a, state: 'cleared', value, unit: unitOf(t, 'cleared'), timestamp: ts, text: '' };
     delete cleared.reannounced;
     cleared.text = alertText(t.rule.text, cleared);
     if (this.testReading) cleared.test = true;
@@ -431,6 +438,15 @@ export class AlertEngine {
       message: `rule "${t.rule.id}" (${t.rule.kind}) needs numbers, but ${t.device}/${t.point} carries ${typeof v} ${JSON.stringify(v)}`,
     });
   }
+}
+
+/** The unit of an alert's value: a stale alert's raise counts seconds, its clear carries the point's value. */
+function unitOf(t: Tracker, state: 'raised' | 'cleared'): string {
+  const r = t.rule;
+  if (r.kind === 'offline') return '';
+  if (r.kind === 'stale') return state === 'raised' ? 's' : t.unit;
+  if (r.kind === 'rate') return `${t.unit}/${r.per === 1 ? '' : r.per}s`;
+  return t.unit;
 }
 
 function round1(n: number): number {
