@@ -245,3 +245,13 @@ test("a stale alert's clear gives the point's value in the point's unit, not in 
   assert.equal(events[1].unit, 'V');
   assert.equal(events[1].text, 'm1 voltage_l1 back to normal (230 V)');
 });
+
+test('a point named like an object member is a point: no inherited unit, quality or presence', () => {
+  const problems: RuleProblem[] = [];
+  const engine = new AlertEngine(rules({ device: 'm1', point: 'constructor', type: 'high', limit: 10 }, { device: 'm1', point: 'valueOf', type: 'high', limit: 10 }), { onProblem: (p) => problems.push(p) });
+  const events = engine.evaluate({ payload: { constructor: 12 }, rtu: { device: 'm1', timestamp: T0, quality: 'good', units: {}, pointQuality: {} } });
+  assert.equal(events.length, 1);
+  assert.equal(events[0].unit, '');
+  assert.equal(events[0].text, 'm1 constructor 12 above high limit 10');
+  assert.deepEqual(problems.map((p) => p.point), ['valueOf'], 'valueOf is reported missing: the reading has no such point of its own');
+});

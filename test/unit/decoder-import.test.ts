@@ -149,3 +149,11 @@ test('device list errors name the device and the register index', () => {
   assert.match(importDeviceList('{oops').errors[0], /^device list: not valid JSON/);
   assert.deepEqual(importDeviceList({}).errors, ['device list: expected a list of devices, got object']);
 });
+
+test('a CSV column headed with a name every object has is an unknown column, not a field', () => {
+  const out = importPointCsv("name,address,constructor,dataType\nvoltage,40001,x,uint16\n");
+  assert.deepEqual(out.errors, []);
+  assert.deepEqual(out.warnings, ['CSV line 1: column "constructor" is not a point field and is ignored']);
+  assert.equal(out.points.length, 1);
+  assert.equal(out.points[0].name, 'voltage');
+});

@@ -148,3 +148,8 @@ test('status summary: the reason without the target, what is queued, drops; rend
   assert.equal(disk.kind, 'error');
   assert.match(render(disk), /^queue: .*the disk is full \(ENOSPC\) · 9 queued$/);
 });
+
+test('templates read only the record\'s own fields: inherited names are missing values', () => {
+  const ctx = { device: 'm1', values: { p: 1 } };
+  assert.equal(renderPayloadTemplate('{"a": {{values.constructor}}, "b": "{{{device.constructor}}}", "c": {{__proto__}}}', ctx), '{"a": null, "b": "", "c": null}');
+});

@@ -13,6 +13,7 @@ import { compilePattern, isPattern, NameMatcher } from './glob';
 import { alertText } from './text';
 import { Condition, limitCondition, newTracker, rateCondition, rateOf, stateMatches, Tracker } from './tracker';
 import { AlertPayload, DEVICE_POINT, Rule, RuleProblem } from './types';
+import { hasOwn, own } from '../own';
 
 /** Any reading-shaped message: Modbus and IEC 61850 readings, health snapshots, hand-made objects. */
 export interface AlertInput {
@@ -117,14 +118,14 @@ export class AlertEngine {
     let n = 0;
     for (const name in payload) {
       let trackers = entry.points.get(name);
-      if (trackers === undefined) trackers = this.compilePoint(entry, name, units?.[name] ?? '', ts);
+      if (trackers === undefined) trackers = this.compilePoint(entry, name, own(units, name) ?? '', ts);
       n++;
       if (trackers.length === 0) continue;
-      const q = pointQuality?.[name] ?? meta.quality;
+      const q = own(pointQuality, name) ?? meta.quality;
       const v = payload[name];
       // Trackers made before the point's first reading (rules naming it) learn its unit here,
       // so an alert raised later by tick() carries it too.
-      const unit = units?.[name];
+      const unit = own(units, name);
       for (let i = 0; i < trackers.length; i++) {
         const t = trackers[i];
         if (unit && t.unit !== unit) t.unit = unit;
@@ -302,7 +303,7 @@ export class AlertEngine {
   private checkPoints(entry: DeviceEntry, payload: Record<string, PointValue>): void {
     entry.checked = true;
     for (const c of entry.rules) {
-      if (!c.exactPoint || c.rule.point in payload) continue;
+      if (!c.exactPoint || hasOwn(payload, c.rule.point)) continue;
       const known = Object.keys(payload);
       this.options.onProblem?.({
         level: 'warning',
@@ -377,7 +378,7 @@ export class AlertEngine {
 
   private raise(t: Tracker, value: PointValue, limit: PointValue, ts: number): void {
     const r = t.rule;
-    const fresh = this.units?.[t.point];
+    const fresh = own(this.units, t.point);
     if (fresh) t.unit = fresh;
     const unit = unitOf(t, 'raised');
     const a: AlertPayload = {

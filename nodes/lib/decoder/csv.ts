@@ -9,6 +9,7 @@
 import { parseModiconAddress } from '../modbus/points';
 import type { PointDef } from '../modbus/types';
 import { LabelledRow, pointsFromRows } from './rows';
+import { own } from '../own';
 
 export interface CsvRecord {
   /** 1-based line where the record starts. */
@@ -116,7 +117,7 @@ export function importPointCsv(text: string, context = 'CSV'): { points: PointDe
   }
   if (!records.length) return { points: [], errors: [`${context}: the file is empty`], warnings: [] };
   const [header, ...body] = records;
-  const columns = header.cells.map((h) => HEADER_ALIASES[headerKey(h)]);
+  const columns = header.cells.map((h) => own(HEADER_ALIASES, headerKey(h)));
   const warnings = header.cells
     .filter((h, i) => !columns[i] && h.trim() !== '')
     .map((h) => `${context} line ${header.line}: column "${h}" is not a point field and is ignored`);

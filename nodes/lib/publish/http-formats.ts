@@ -17,6 +17,7 @@ import type { PointValue } from '../reading';
 import { deviceBody } from './bodies';
 import type { PublishRecord } from './record';
 import { renderPayloadTemplate } from './template';
+import { own } from '../own';
 
 export type HttpFormat = 'document' | 'flat' | 'influx' | 'template';
 export type InfluxPrecision = 'ns' | 'us' | 'ms' | 's';
@@ -51,12 +52,12 @@ function flatRows(e: FormatEntry): Array<Record<string, unknown>> {
   const r = e.item;
   const timestamp = new Date(r.ts).toISOString();
   return Object.entries(r.values).map(([parameter, value]) => {
-    const p = r.points?.[parameter];
+    const p = own(r.points, parameter);
     const row: Record<string, unknown> = {
       device_id: r.device,
       parameter,
       value,
-      unit: r.units[parameter] ?? null,
+      unit: own(r.units, parameter) ?? null,
       timestamp,
       register_address: p?.address ?? null,
       data_type: p?.dataType ?? null,
