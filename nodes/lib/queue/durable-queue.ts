@@ -20,7 +20,9 @@
  *   anything newer. One consumer per queue.
  * - At least once, with a stable id (`<queue id>-<seq>`, the queue id being random per
  *   directory): an entry is handed out again after nack, close or crash until it is acked.
- *   A receiver drops duplicates by id.
+ *   A receiver drops duplicates by id. Acks are stored as a position (everything up to the
+ *   oldest entry still owed): an entry acked while an older one is still owed comes back
+ *   after a restart or crash (checked by test/integration/queue-property.test.ts).
  * - Survives kill -9: records are appended to segment files (length + CRC-32 per record)
  *   as soon as the event loop is free (batched); the acked position is checkpointed by an
  *   atomic rename. A record torn by the crash is found by its length/CRC on open and cut
