@@ -2,13 +2,15 @@
 # Installs the Debian packages the test suite talks to: socat (pty pairs for
 # real serial tests), mbpoll (an independent Modbus master), chromium (the
 # dashboard and editor tests), mosquitto (a real broker for the Sparkplug tests and
-# benchmark). Skips what is already there.
+# benchmark), influxdb (a real InfluxDB 1.x for the line protocol test; the test
+# starts its own influxd). Skips what is already there.
 set -euo pipefail
 need=()
 command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v mbpoll >/dev/null 2>&1 || need+=(mbpoll)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v influxd >/dev/null 2>&1 || [ -x /usr/bin/influxd ] || need+=(influxdb)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -20,6 +20,8 @@ export interface BrokerConfig extends NodeDef {
   offlinePayload?: string;
   statusQos?: number | string;
   statusRetain?: boolean;
+  /** Prefix of the status topic while test mode is on (default `test/`); empty: no status messages then. */
+  statusTestPrefix?: string;
 }
 
 export interface BrokerCredentials {
@@ -80,7 +82,9 @@ export function linkOptions(config: BrokerConfig, creds: BrokerCredentials, node
       offline: config.offlinePayload ?? 'offline',
       qos: ([0, 1, 2].includes(qos) ? qos : 1) as QoS,
       retain: config.statusRetain !== false,
+      testPrefix: config.statusTestPrefix ?? 'test/',
     };
+    if (/[+#]/.test(options.status.testPrefix ?? '')) throw new Error(`status test prefix "${config.statusTestPrefix}" contains a wildcard (+ or #)`);
   }
   return options;
 }

@@ -5,17 +5,23 @@
  */
 import type { NodeAPI } from 'node-red';
 import { MqttLink } from '../lib/publish/mqtt-link';
+import { attachTestMode } from '../shared/runtime';
 import { BrokerConfig, BrokerConfigNode, BrokerCredentials, linkOptions } from './broker-config';
 
 export = function register(RED: NodeAPI): void {
+  const testMode = attachTestMode(RED);
+
   function RtuMqttBrokerNode(this: BrokerConfigNode, config: BrokerConfig): void {
     RED.nodes.createNode(this, config);
     const users = new Set<string>();
     let link: MqttLink | undefined;
+    // Status messages follow test mode: on the test prefix while it is on, never on the production topic.
+    const onTestMode = (): void => void link?.testModeChanged();
     this.brokerLabel = config.name || `${config.tls ? 'mqtts' : 'mqtt'}://${config.host}:${config.port}`;
     try {
-      this.linkSettings = linkOptions(config, this.credentials ?? {}, this.id);
+      this.linkSettings = { ...linkOptions(config, this.credentials ?? {}, this.id), isTestMode: () => testMode.enabled };
       link = new MqttLink(this.linkSettings);
+      testMode.on('change', onTestMode);
       link.on('state', (state: string, error: string | null) => {
         if (state === 'connected') this.log(RED._('rtu-mqtt-broker.log.connected', { broker: link?.target ?? '' }));
         else if (state === 'failed' && error) this.error(error);
@@ -38,6 +44,7 @@ export = function register(RED: NodeAPI): void {
     };
 
     this.on('close', (_removed: boolean, done: () => void) => {
+      testMode.off('change', onTestMode);
       users.clear();
       (link ? link.stop() : Promise.resolve()).then(() => done(), () => done());
     });

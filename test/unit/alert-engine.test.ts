@@ -216,3 +216,42 @@ test('rules matched by profile and model', () => {
   // The same device changing profile is recompiled.
   assert.equal(engine.evaluate(reading('b', { power: 150 }, T0 + 1, { profile: 'em24-av5' })).length, 1);
 });
+
+test('an alert raised by the on-delay timer carries the unit, and so does its clear', () => {
+  const engine = new AlertEngine(rules({ device: 'm1', point: 'voltage_l1', type: 'high', limit: 253, onDelay: 3, offDelay: 2 }));
+  const events: AlertPayload[] = [];
+  events.push(...engine.evaluate(reading('m1', { voltage_l1: 260 }, T0)));
+  events.push(...engine.evaluate(reading('m1', { voltage_l1: 261 }, T0 + 1000)));
+  events.push(...engine.tick(T0 + 3500));
+  events.push(...engine.evaluate(reading('m1', { voltage_l1: 240 }, T0 + 4000)));
+  events.push(...engine.tick(T0 + 6500));
+  assert.deepEqual(events.map((e) => e.state), ['raised', 'cleared']);
+  const [raised, cleared] = events;
+  assert.equal(raised.unit, 'V');
+  assert.equal(raised.text, 'm1 voltage_l1 261 V above high limit 253 V');
+  assert.equal(cleared.unit, 'V');
+  assert.equal(cleared.text, 'm1 voltage_l1 back to normal (240 V)');
+});
+
+test("a stale alert's clear gives the point's value in the point's unit, not in seconds", () => {
+  const engine = new AlertEngine(rules({ device: 'm1', point: 'voltage_l1', type: 'stale', timeout: 5 }));
+  const events: AlertPayload[] = [];
+  events.push(...engine.evaluate(reading('m1', { voltage_l1: 231 }, T0)));
+  events.push(...engine.tick(T0 + 10_000));
+  events.push(...engine.evaluate(reading('m1', { voltage_l1: 230 }, T0 + 11_000)));
+  assert.deepEqual(events.map((e) => e.state), ['raised', 'cleared']);
+  assert.equal(events[0].unit, 's');
+  assert.equal(events[0].text, 'm1 voltage_l1 no good value for 10 s (timeout 5 s)');
+  assert.equal(events[1].unit, 'V');
+  assert.equal(events[1].text, 'm1 voltage_l1 back to normal (230 V)');
+});
+
+test('a point named like an object member is a point: no inherited unit, quality or presence', () => {
+  const problems: RuleProblem[] = [];
+  const engine = new AlertEngine(rules({ device: 'm1', point: 'constructor', type: 'high', limit: 10 }, { device: 'm1', point: 'valueOf', type: 'high', limit: 10 }), { onProblem: (p) => problems.push(p) });
+  const events = engine.evaluate({ payload: { constructor: 12 }, rtu: { device: 'm1', timestamp: T0, quality: 'good', units: {}, pointQuality: {} } });
+  assert.equal(events.length, 1);
+  assert.equal(events[0].unit, '');
+  assert.equal(events[0].text, 'm1 constructor 12 above high limit 10');
+  assert.deepEqual(problems.map((p) => p.point), ['valueOf'], 'valueOf is reported missing: the reading has no such point of its own');
+});

@@ -69,7 +69,7 @@ test('CSV errors name the file, the line, the column and the point', () => {
     'meter.csv line 9 (point "p3"): 6 cells but the header has 5 (a separator inside an unquoted cell?)',
     'meter.csv line 8 (point "p2"): point "p2": holding 31 overlaps point "p1" (holding 30..31)',
   ]);
-  assert.deepEqual(points.map((p) => p.name), ['p1', 'p2']);
+  assert.deepEqual(points, [], 'a table with bad lines is refused as a whole, not kept in part');
 });
 
 test('CSV without name or address column, or empty, is one clear error', () => {
@@ -148,4 +148,43 @@ test('device list errors name the device and the register index', () => {
   assert.deepEqual(importDeviceList('{oops').errors.length, 1);
   assert.match(importDeviceList('{oops').errors[0], /^device list: not valid JSON/);
   assert.deepEqual(importDeviceList({}).errors, ['device list: expected a list of devices, got object']);
+});
+
+test('a CSV column headed with a name every object has is an unknown column, not a field', () => {
+  const out = importPointCsv("name,address,constructor,dataType\nvoltage,40001,x,uint16\n");
+  assert.deepEqual(out.errors, []);
+  assert.deepEqual(out.warnings, ['CSV line 1: column "constructor" is not a point field and is ignored']);
+  assert.equal(out.points.length, 1);
+  assert.equal(out.points[0].name, 'voltage');
+});
+
+test('a European spreadsheet export imports: ";" with decimal commas and rows of empty cells', () => {
+  const csv = [
+    'Name;Address;Data type;Scale;Offset;Unit;Description',
+    'voltage_l1;30001;float32;1;;V;Spannung L1',
+    ';;;;;;',
+    'energy;30073;uint32;0,001;-0,5;kWh;"Energie; gesamt"',
+    '  ;  ;;;;;',
+    'power;40001;int16;10;;W;',
+    ';;;;;;',
+    '',
+  ].join('\r\n');
+  const { points, errors, warnings } = importPointCsv(csv, 'zaehler.csv');
+  assert.deepEqual(errors, []);
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(points.map((p) => [p.name, p.registerType, p.address, p.scale, p.offset]), [
+    ['voltage_l1', 'input', 0, 1, undefined],
+    ['energy', 'input', 72, 0.001, -0.5],
+    ['power', 'holding', 0, 10, undefined],
+  ]);
+  assert.equal(points[1].description, 'Energie; gesamt');
+});
+
+test('a bad line refuses the whole table and every bad line is listed', () => {
+  const csv = 'name;address;data_type;scale\nvoltage;30001;float32;1\ncurrent;30003;float32;1.2.3\npower;40001;int99;1\nfreq;30005;float32;0,01\n';
+  const { points, errors } = importPointCsv(csv, 'x.csv');
+  assert.deepEqual(points, []);
+  assert.equal(errors.length, 2);
+  assert.match(errors[0], /^x\.csv line 3 \(point "current"\), column "scale": scale "1\.2\.3" is not a number/);
+  assert.match(errors[1], /^x\.csv line 4 \(point "power"\), column "data_type"/);
 });

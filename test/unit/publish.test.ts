@@ -148,3 +148,24 @@ test('status summary: the reason without the target, what is queued, drops; rend
   assert.equal(disk.kind, 'error');
   assert.match(render(disk), /^queue: .*the disk is full \(ENOSPC\) · 9 queued$/);
 });
+
+test('templates read only the record\'s own fields: inherited names are missing values', () => {
+  const ctx = { device: 'm1', values: { p: 1 } };
+  assert.equal(renderPayloadTemplate('{"a": {{values.constructor}}, "b": "{{{device.constructor}}}", "c": {{__proto__}}}', ctx), '{"a": null, "b": "", "c": null}');
+});
+
+test('per-device intervals and deadbands: a quoted name may contain commas, semicolons, equals signs and quotes', () => {
+  const iv = parseIntervalRules('"Hall A, meter 1"=5s; "x=y;z"=7, "say ""hi"""=3\n pv_*=60');
+  assert.deepEqual(iv.map((r) => r.pattern), ['Hall A, meter 1', 'x=y;z', 'say "hi"', 'pv_*']);
+  assert.equal(firstMatch(iv, 'Hall A, meter 1'), 5000);
+  assert.equal(firstMatch(iv, 'Hall A'), undefined);
+  assert.equal(firstMatch(iv, 'x=y;z'), 7000);
+  assert.equal(firstMatch(iv, 'say "hi"'), 3000);
+  assert.equal(firstMatch(iv, 'pv_roof'), 60_000);
+  const db = parseDeadbandRules('"power, total"=50, *=1%');
+  assert.deepEqual(firstMatch(db, 'power, total'), { amount: 50, percent: false });
+  assert.deepEqual(firstMatch(db, 'power'), { amount: 1, percent: true });
+  assert.throws(() => parseIntervalRules('"Hall A, meter 1=5'), /per-device intervals: "Hall A, meter 1=5 has no closing quote/);
+  assert.throws(() => parseIntervalRules('"Hall A" x=5'), /has text after the closing quote/);
+  assert.throws(() => parseIntervalRules('"Hall A, meter 1"'), /""Hall A, meter 1"" is not name=value/);
+});

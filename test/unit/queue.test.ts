@@ -298,3 +298,40 @@ test('oldest age follows the oldest undelivered item', async (t) => {
   assert.equal(await q.waitForItems(20), false);
   await q.close();
 });
+
+test('close writes a backlog many segments long; nothing is lost and no drop is counted', async (t) => {
+  const dir = tmpDir(t);
+  const q = await DurableQueue.open<Item>(dir, { segmentBytes: 256 * 1024 });
+  const drops: DropEvent[] = [];
+  q.on('drop', (e: DropEvent) => drops.push(e));
+  const total = 50_000;
+  const pad = 'x'.repeat(150);
+  for (let n = 1; n <= total; n++) q.push({ n, device: `meter-${n % 17}`, pad });
+  assert.ok(q.stats().memoryBytes > 20 * 256 * 1024, 'the unwritten backlog spans many segments');
+  await q.close();
+  assert.deepEqual(drops, []);
+  const again = await DurableQueue.open<Item>(dir, { segmentBytes: 256 * 1024 });
+  assert.equal(again.depth, total);
+  const got = await drain(again, 1000);
+  assert.equal(got.length, total);
+  assert.ok(got.every((e, i) => e.item.n === i + 1), 'every record, in order');
+  assert.equal(again.drops, 0);
+  await again.close();
+});
+
+test('what close cannot write because the disk fails is counted and reported as dropped', async (t) => {
+  const dir = tmpDir(t);
+  const q = await DurableQueue.open<Item>(dir);
+  const drops: DropEvent[] = [];
+  q.on('drop', (e: DropEvent) => drops.push(e));
+  q.on('disk-error', () => undefined);
+  fs.symlinkSync('/dev/full', path.join(dir, 'seg-0000000000000001.log'));
+  for (let n = 1; n <= 30; n++) q.push({ n });
+  const taken = await q.take(10);
+  q.ack(taken.slice(0, 4));
+  await q.close();
+  // 4 delivered; 26 owed (6 in flight, 20 never handed out) were never written.
+  assert.deepEqual(drops, [{ count: 26, reason: 'close' }]);
+  assert.equal(q.drops, 26);
+  assert.equal(q.depth, 0);
+});

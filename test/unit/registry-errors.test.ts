@@ -125,3 +125,18 @@ test('a missing folder is reported, the others still load', () => {
     reg.remove();
   }
 });
+
+test('profile names that are members of every object are unknown profiles, not crashes', () => {
+  const reg = tempRegistry({ 'acme/pm-1.yaml': GOOD_MODEL });
+  try {
+    const registry = loadRegistry([reg.dir]);
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      assert.throws(() => registry.profilePoints('acme/pm-1', name), { message: new RegExp(`has no profile "${name}"; known profiles: basic_power, full_power, energy`) });
+    }
+  } finally {
+    reg.remove();
+  }
+  const { texts } = errorsFor(brokenModel('    extends: basic_power\n', '    extends: constructor\n'));
+  assert.equal(texts.length, 1);
+  assert.match(texts[0], /profiles\.full_power\.extends: profile "constructor" does not exist; known profiles: basic_power, full_power, energy/);
+});

@@ -13,6 +13,7 @@ import { compilePattern, isPattern, NameMatcher } from './glob';
 import { alertText } from './text';
 import { Condition, limitCondition, newTracker, rateCondition, rateOf, stateMatches, Tracker } from './tracker';
 import { AlertPayload, DEVICE_POINT, Rule, RuleProblem } from './types';
+import { hasOwn, own } from '../own';
 
 /** Any reading-shaped message: Modbus and IEC 61850 readings, health snapshots, hand-made objects. */
 export interface AlertInput {
@@ -117,12 +118,19 @@ export class AlertEngine {
     let n = 0;
     for (const name in payload) {
       let trackers = entry.points.get(name);
-      if (trackers === undefined) trackers = this.compilePoint(entry, name, units?.[name] ?? '', ts);
+      if (trackers === undefined) trackers = this.compilePoint(entry, name, own(units, name) ?? '', ts);
       n++;
       if (trackers.length === 0) continue;
-      const q = pointQuality?.[name] ?? meta.quality;
+      const q = own(pointQuality, name) ?? meta.quality;
       const v = payload[name];
-      for (let i = 0; i < trackers.length; i++) this.step(trackers[i], v, q, ts);
+      // Trackers made before the point's first reading (rules naming it) learn its unit here,
+      // so an alert raised later by tick() carries it too.
+      const unit = own(units, name);
+      for (let i = 0; i < trackers.length; i++) {
+        const t = trackers[i];
+        if (unit && t.unit !== unit) t.unit = unit;
+        this.step(t, v, q, ts);
+      }
     }
     this.valuesEvaluated += n;
     this.testReading = false;
@@ -295,7 +303,7 @@ export class AlertEngine {
   private checkPoints(entry: DeviceEntry, payload: Record<string, PointValue>): void {
     entry.checked = true;
     for (const c of entry.rules) {
-      if (!c.exactPoint || c.rule.point in payload) continue;
+      if (!c.exactPoint || hasOwn(payload, c.rule.point)) continue;
       const known = Object.keys(payload);
       this.options.onProblem?.({
         level: 'warning',
@@ -370,9 +378,9 @@ export class AlertEngine {
 
   private raise(t: Tracker, value: PointValue, limit: PointValue, ts: number): void {
     const r = t.rule;
-    const fresh = this.units?.[t.point];
+    const fresh = own(this.units, t.point);
     if (fresh) t.unit = fresh;
-    const unit = r.kind === 'stale' ? 's' : r.kind === 'rate' ? `${t.unit}/${r.per === 1 ? '' : r.per}s` : r.kind === 'offline' ? '' : t.unit;
+    const unit = unitOf(t, 'raised');
     const a: AlertPayload = {
       id: t.id,
       state: 'raised',
@@ -405,7 +413,7 @@ export class AlertEngine {
     t.pendingSince = NaN;
     t.clearingSince = NaN;
     this.activeById.delete(a.id);
-    const cleared: AlertPayload = { ...a, state: 'cleared', value, timestamp: ts, text: '' };
+    const cleared: AlertPayload = { ...a, state: 'cleared', value, unit: unitOf(t, 'cleared'), timestamp: ts, text: '' };
     delete cleared.reannounced;
     cleared.text = alertText(t.rule.text, cleared);
     if (this.testReading) cleared.test = true;
@@ -431,6 +439,15 @@ export class AlertEngine {
       message: `rule "${t.rule.id}" (${t.rule.kind}) needs numbers, but ${t.device}/${t.point} carries ${typeof v} ${JSON.stringify(v)}`,
     });
   }
+}
+
+/** The unit of an alert's value: a stale alert's raise counts seconds, its clear carries the point's value. */
+function unitOf(t: Tracker, state: 'raised' | 'cleared'): string {
+  const r = t.rule;
+  if (r.kind === 'offline') return '';
+  if (r.kind === 'stale') return state === 'raised' ? 's' : t.unit;
+  if (r.kind === 'rate') return `${t.unit}/${r.per === 1 ? '' : r.per}s`;
+  return t.unit;
 }
 
 function round1(n: number): number {

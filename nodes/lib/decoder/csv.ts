@@ -2,13 +2,17 @@
  * Point tables from CSV, as integrators keep them in spreadsheets:
  *   name,register_type,address,data_type,order,scale,unit,description
  * Headers are matched by common aliases; `;` and tab separators (spreadsheets
- * in many locales) are detected. When a row has no register type, its address
+ * in many locales) are detected, and with `;` a decimal comma (`0,001`) is read as a
+ * decimal point. Rows of empty cells (`;;;;`, which spreadsheets write for formatted
+ * empty rows) are skipped. A table with any bad line is refused as a whole: the result
+ * lists every bad line and holds no points. When a row has no register type, its address
  * must be a Modicon reference (40001 = holding 0, 300010 = input 9); with a
  * register type the address is the zero-based protocol address.
  */
 import { parseModiconAddress } from '../modbus/points';
 import type { PointDef } from '../modbus/types';
 import { LabelledRow, pointsFromRows } from './rows';
+import { own } from '../own';
 
 export interface CsvRecord {
   /** 1-based line where the record starts. */
@@ -16,7 +20,7 @@ export interface CsvRecord {
   cells: string[];
 }
 
-function detectSeparator(text: string): string {
+export function detectSeparator(text: string): string {
   const first = text.split(/\r?\n/).find((l) => l.trim() !== '' && !l.trimStart().startsWith('#')) ?? '';
   const counts = [',', ';', '\t'].map((sep) => ({ sep, n: first.split(sep).length }));
   counts.sort((a, b) => b.n - a.n);
@@ -25,7 +29,7 @@ function detectSeparator(text: string): string {
 
 /**
  * Splits CSV text into records (RFC 4180 quoting: "a,b" and "" for a quote).
- * Blank lines and lines starting with # are skipped.
+ * Blank lines, lines of empty cells and lines starting with # are skipped.
  */
 export function parseCsv(text: string, separator = detectSeparator(text)): CsvRecord[] {
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
@@ -36,13 +40,16 @@ export function parseCsv(text: string, separator = detectSeparator(text)): CsvRe
   let line = 1;
   let start = 1;
   let cellQuoted = false;
+  /** A quoted cell, even an empty one, makes the record more than a blank row. */
+  let anyQuoted = false;
   const endRecord = (): void => {
     cells.push(cellQuoted ? cell : cell.trim());
-    const blank = cells.length === 1 && cells[0] === '' && !cellQuoted;
+    const blank = !anyQuoted && cells.every((c) => c === '');
     if (!blank && !(cells[0].trimStart().startsWith('#') && !cellQuoted)) records.push({ line: start, cells });
     cells = [];
     cell = '';
     cellQuoted = false;
+    anyQuoted = false;
   };
   for (let i = 0; i < src.length; i++) {
     const c = src[i];
@@ -59,6 +66,7 @@ export function parseCsv(text: string, separator = detectSeparator(text)): CsvRe
     } else if (c === '"' && cell.trim() === '') {
       quoted = true;
       cellQuoted = true;
+      anyQuoted = true;
       cell = '';
     } else if (c === separator) {
       cells.push(cellQuoted ? cell : cell.trim());
@@ -109,14 +117,15 @@ function access(value: string): string {
  */
 export function importPointCsv(text: string, context = 'CSV'): { points: PointDef[]; errors: string[]; warnings: string[] } {
   let records: CsvRecord[];
+  const separator = detectSeparator(text);
   try {
-    records = parseCsv(text);
+    records = parseCsv(text, separator);
   } catch (err) {
     return { points: [], errors: [`${context} ${(err as Error).message}`], warnings: [] };
   }
   if (!records.length) return { points: [], errors: [`${context}: the file is empty`], warnings: [] };
   const [header, ...body] = records;
-  const columns = header.cells.map((h) => HEADER_ALIASES[headerKey(h)]);
+  const columns = header.cells.map((h) => own(HEADER_ALIASES, headerKey(h)));
   const warnings = header.cells
     .filter((h, i) => !columns[i] && h.trim() !== '')
     .map((h) => `${context} line ${header.line}: column "${h}" is not a point field and is ignored`);
@@ -133,7 +142,7 @@ export function importPointCsv(text: string, context = 'CSV'): { points: PointDe
     const row: Record<string, unknown> = {};
     rec.cells.forEach((cell, i) => {
       const field = columns[i];
-      if (field && row[field] === undefined) row[field] = field === 'writable' ? access(cell) : cell;
+      if (field && row[field] === undefined) row[field] = field === 'writable' ? access(cell) : separator === ';' && DECIMAL_FIELDS.has(field) ? decimalPoint(cell) : cell;
     });
     const name = typeof row.name === 'string' && row.name.trim() ? ` (point "${row.name.trim()}")` : '';
     const label = `${context} line ${rec.line}${name}`;
@@ -155,5 +164,15 @@ export function importPointCsv(text: string, context = 'CSV'): { points: PointDe
     }
     return { label, row, place: (f) => columnOf(f), early };
   });
-  return { ...pointsFromRows(rows), warnings };
+  const { points, errors } = pointsFromRows(rows);
+  // Part of a table is worse than none: it could be saved without anyone noticing the gap.
+  return { points: errors.length ? [] : points, errors, warnings };
+}
+
+/** Fields that hold decimal numbers, where a `;`-separated table may use a decimal comma. */
+const DECIMAL_FIELDS = new Set(['scale', 'offset']);
+
+/** `0,001` -> `0.001`; anything else (already a point, thousands groups, text) is left as it is. */
+function decimalPoint(cell: string): string {
+  return /^\s*[+-]?\d*,\d+\s*$/.test(cell) ? cell.replace(',', '.') : cell;
 }

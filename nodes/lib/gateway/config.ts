@@ -9,6 +9,8 @@ export interface GatewayNodeFields {
   writesEnabled?: boolean;
   allowWrites?: AllowEntry[];
   maxConnections?: string | number;
+  /** Seconds; a client silent this long is closed (0 = never). */
+  idleTimeout?: string | number;
   writeTimeout?: string | number;
 }
 
@@ -19,8 +21,12 @@ export interface GatewaySettings {
   writesEnabled: boolean;
   allowWrites: WriteRule[];
   maxConnections: number;
+  idleTimeoutMs: number;
   writeTimeoutMs: number;
 }
+
+/** Idle clients are closed after a minute unless the node says otherwise. */
+export const DEFAULT_IDLE_TIMEOUT_S = 60;
 
 export const DEFAULT_GATEWAY_PORT = 1502;
 
@@ -56,6 +62,7 @@ export function gatewaySettings(fields: GatewayNodeFields): GatewaySettings {
     writesEnabled,
     allowWrites,
     maxConnections: number(fields.maxConnections, 'max connections', 1, 10_000, 32),
+    idleTimeoutMs: number(fields.idleTimeout, 'idle timeout', 0, 86_400, DEFAULT_IDLE_TIMEOUT_S, false) * 1000,
     writeTimeoutMs: number(fields.writeTimeout, 'write timeout', 0.1, 60, 5, false) * 1000,
   };
 }

@@ -107,7 +107,7 @@ export class ModbusGateway extends EventEmitter {
     this.writesEnabled = options.writesEnabled === true;
     this.allow = [...(options.allowWrites ?? [])];
     this.writeTimeoutMs = options.writeTimeoutMs ?? 5000;
-    this.server = new ModbusTcpServer(this.handler, { maxConnections: options.maxConnections, idleTimeoutMs: options.idleTimeoutMs });
+    this.server = new ModbusTcpServer(this.handler, { maxConnections: options.maxConnections, idleTimeoutMs: options.idleTimeoutMs, evictIdle: true });
   }
 
   listen(): Promise<AddressInfo> {

@@ -20,8 +20,10 @@ const MAX_FRAME = 6 + MAX_LENGTH;
 const SUPPORTED: readonly boolean[] = Array.from({ length: 256 }, (_, fc) => [1, 2, 3, 4, 5, 6, 15, 16].includes(fc));
 
 export interface TcpServerOptions {
-  /** Connections beyond this are closed on accept (default 100). */
+  /** At most this many clients (default 100); a new one beyond is closed on accept unless `evictIdle`. */
   maxConnections?: number;
+  /** When full, close the longest-idle client to let the new one in (gateway: idle clients must not lock SCADA out). */
+  evictIdle?: boolean;
   /** Close a connection idle this long (ms); 0 keeps idle clients (default 0). */
   idleTimeoutMs?: number;
   /** Stop reading from a client whose unread answers exceed this many bytes (default 1 MiB). */
@@ -32,6 +34,8 @@ export interface TcpServerStats {
   clients: number;
   accepted: number;
   rejected: number;
+  /** Idle clients closed to make room for a new one. */
+  evicted: number;
   requests: number;
   exceptions: number;
   frameErrors: number;
@@ -62,6 +66,8 @@ interface Connection {
   slots: Slot[];
   closed: boolean;
   paused: boolean;
+  /** When the client last sent something (or connected): the longest-idle one makes room when full. */
+  lastActiveAt: number;
 }
 
 // Answers to one chunk are encoded straight into a shared slab and written as a
@@ -139,12 +145,13 @@ function isRead(req: ModbusRequest): req is Extract<ModbusRequest, { quantity: n
 }
 
 export class ModbusTcpServer extends EventEmitter {
-  readonly stats: TcpServerStats = { clients: 0, accepted: 0, rejected: 0, requests: 0, exceptions: 0, frameErrors: 0 };
+  readonly stats: TcpServerStats = { clients: 0, accepted: 0, rejected: 0, evicted: 0, requests: 0, exceptions: 0, frameErrors: 0 };
   private readonly server: net.Server;
   private readonly connections = new Set<Connection>();
   private readonly maxConnections: number;
   private readonly idleTimeoutMs: number;
   private readonly maxQueuedBytes: number;
+  private readonly evictIdle: boolean;
 
   constructor(
     private readonly handler: RequestHandler,
@@ -154,6 +161,7 @@ export class ModbusTcpServer extends EventEmitter {
     this.maxConnections = options.maxConnections ?? 100;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.maxQueuedBytes = options.maxQueuedBytes ?? 1 << 20;
+    this.evictIdle = options.evictIdle === true;
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
     // After listen() succeeded, a server error (rare: EMFILE on accept) must not crash the process.
     this.server.on('error', (err) => this.emit('serverError', err));
@@ -196,13 +204,14 @@ export class ModbusTcpServer extends EventEmitter {
     socket.on('error', () => {
       // A reset or broken pipe ends this client only; 'close' follows and cleans up.
     });
-    if (this.connections.size >= this.maxConnections) {
+    // With evictIdle, idle clients cannot lock others out: when full, the one quiet longest goes.
+    if (this.connections.size >= this.maxConnections && !(this.evictIdle && this.evictLongestIdle())) {
       this.stats.rejected++;
       this.emit('rejected', remote);
       socket.destroy();
       return;
     }
-    const conn: Connection = { socket, remote, rest: null, slots: [], closed: false, paused: false };
+    const conn: Connection = { socket, remote, rest: null, slots: [], closed: false, paused: false, lastActiveAt: Date.now() };
     this.connections.add(conn);
     this.stats.accepted++;
     this.stats.clients = this.connections.size;
@@ -223,7 +232,22 @@ export class ModbusTcpServer extends EventEmitter {
     this.emit('connect', remote, this.connections.size);
   }
 
+  /** Closes the client that has been idle longest; false when there is none. */
+  private evictLongestIdle(): boolean {
+    let idlest: Connection | undefined;
+    for (const c of this.connections) if (!idlest || c.lastActiveAt < idlest.lastActiveAt) idlest = c;
+    if (!idlest) return false;
+    // Counted as gone at once: its 'close' event comes later and only tidies up.
+    this.connections.delete(idlest);
+    idlest.closed = true;
+    this.stats.evicted++;
+    this.emit('evicted', idlest.remote, Date.now() - idlest.lastActiveAt);
+    idlest.socket.destroy();
+    return true;
+  }
+
   private onData(conn: Connection, chunk: Buffer): void {
+    conn.lastActiveAt = Date.now();
     let buf = chunk;
     if (conn.rest) {
       buf = Buffer.concat([conn.rest, chunk]);

@@ -3,6 +3,7 @@
  * document format): one document per device reading, or one small document per point.
  */
 import type { PublishRecord } from './record';
+import { own } from '../own';
 
 export function deviceBody(r: PublishRecord): Record<string, unknown> {
   const body: Record<string, unknown> = { device: r.device };
@@ -25,7 +26,8 @@ export function deviceBody(r: PublishRecord): Record<string, unknown> {
 export function pointBodies(r: PublishRecord): Array<{ point: string; body: Record<string, unknown> }> {
   return Object.entries(r.values).map(([point, value]) => {
     const body: Record<string, unknown> = { device: r.device, point, value };
-    if (r.units[point] !== undefined) body.unit = r.units[point];
+    const unit = own(r.units, point);
+    if (unit !== undefined) body.unit = unit;
     body.quality = r.pointQuality?.[point] ?? r.quality;
     body.timestamp = new Date(r.ts).toISOString();
     body.ts = r.ts;

@@ -17,6 +17,7 @@ import type { PointValue } from '../reading';
 import { deviceBody } from './bodies';
 import type { PublishRecord } from './record';
 import { renderPayloadTemplate } from './template';
+import { own } from '../own';
 
 export type HttpFormat = 'document' | 'flat' | 'influx' | 'template';
 export type InfluxPrecision = 'ns' | 'us' | 'ms' | 's';
@@ -51,12 +52,12 @@ function flatRows(e: FormatEntry): Array<Record<string, unknown>> {
   const r = e.item;
   const timestamp = new Date(r.ts).toISOString();
   return Object.entries(r.values).map(([parameter, value]) => {
-    const p = r.points?.[parameter];
+    const p = own(r.points, parameter);
     const row: Record<string, unknown> = {
       device_id: r.device,
       parameter,
       value,
-      unit: r.units[parameter] ?? null,
+      unit: own(r.units, parameter) ?? null,
       timestamp,
       register_address: p?.address ?? null,
       data_type: p?.dataType ?? null,
@@ -69,11 +70,37 @@ function flatRows(e: FormatEntry): Array<Record<string, unknown>> {
   });
 }
 
-// Line protocol escaping: measurement escapes comma and space; tag keys/values and field keys
-// also escape "="; string field values are quoted with " and \ escaped.
-const escMeasurement = (s: string): string => s.replace(/[\\,\s]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
-const escKey = (s: string): string => s.replace(/[\\,=\s]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
-const escString = (s: string): string => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
+// Line protocol escaping, per element as InfluxDB specifies it: measurement escapes comma and
+// space; tag keys, tag values and field keys escape comma, equals sign and space; string field
+// values are quoted and escape double quote and backslash. A backslash elsewhere is kept as it is
+// (InfluxDB 1.x does not unescape "\\" in names); backslashes that end an element or stand before
+// a comma, equals sign or space cannot be stored by InfluxDB 1.x and are left out. A newline cannot
+// stand in a name: it is written as the two characters "\n".
+const NAME_BREAKERS = new Set([',', '=', ' ', '\n']);
+
+function escapeName(s: string, escaped: ReadonlySet<string>): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\\') {
+      let end = i;
+      while (s[end] === '\\') end++;
+      if (end === s.length || NAME_BREAKERS.has(s[end])) {
+        i = end - 1;
+        continue;
+      }
+    }
+    if (c === '\n') out += '\\n';
+    else out += escaped.has(c) ? `\\${c}` : c;
+  }
+  return out;
+}
+
+const MEASUREMENT_SPECIALS = new Set([',', ' ']);
+const KEY_SPECIALS = new Set([',', '=', ' ']);
+const escMeasurement = (s: string): string => escapeName(s, MEASUREMENT_SPECIALS);
+const escKey = (s: string): string => escapeName(s, KEY_SPECIALS);
+const escString = (s: string): string => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 
 const PRECISION_FACTOR: Record<InfluxPrecision, bigint> = { ns: 1_000_000n, us: 1000n, ms: 1n, s: 0n };
 

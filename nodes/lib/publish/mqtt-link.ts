@@ -19,6 +19,8 @@ export type QoS = 0 | 1 | 2;
 export interface StatusMessages {
   /** Topic of the birth (online), close and last-will (offline) messages. */
   topic: string;
+  /** While test mode is on they go to this prefix + topic instead; empty: no status messages in test mode. */
+  testPrefix?: string;
   online: string;
   offline: string;
   qos: QoS;
@@ -41,6 +43,8 @@ export interface MqttLinkOptions {
   username?: string;
   password?: string;
   status?: StatusMessages;
+  /** Consulted at every connect and by testModeChanged(): the status messages then avoid the production topic. */
+  isTestMode?: () => boolean;
   connectTimeoutMs?: number;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
@@ -101,6 +105,8 @@ export class MqttLink extends EventEmitter {
   private readonly backoff: Backoff;
   private stopped = true;
   private tlsOptions: ReturnType<typeof loadTls> | undefined;
+  /** The status topic of the current connection (its will is fixed when it connects). */
+  private statusTopicInUse: string | null = null;
 
   constructor(readonly options: MqttLinkOptions) {
     super();
@@ -135,8 +141,11 @@ export class MqttLink extends EventEmitter {
     this.reconnectTimer = undefined;
     const client = this.client;
     const status = this.options.status;
-    if (client && this.connected && status) {
-      await withTimeout(this.publish(status.topic, status.offline, { qos: status.qos, retain: status.retain }), 2000).catch(() => undefined);
+    // The close message goes where this connection's will would have gone: never to the
+    // production topic while test mode is on.
+    const closeTopic = this.statusTopicInUse === this.statusTopic() ? this.statusTopicInUse : null;
+    if (client && this.connected && status && closeTopic) {
+      await withTimeout(this.publish(closeTopic, status.offline, { qos: status.qos, retain: status.retain }), 2000).catch(() => undefined);
     }
     this.client = undefined;
     this.failPending(new LinkDown(`${this.target}: connection closed`));
@@ -144,6 +153,38 @@ export class MqttLink extends EventEmitter {
       await withTimeout(new Promise<void>((resolve) => client.end(false, {}, () => resolve())), 2000).catch(() => client.end(true));
     }
     this.setState('idle', null);
+  }
+
+  /**
+   * Call when test mode flips. The will is fixed per connection, so when the status topic has
+   * to change the link reconnects: a clean disconnect (the broker discards the will, nothing
+   * reaches the old topic but a close message on a test topic), then birth and will on the new one.
+   */
+  async testModeChanged(): Promise<void> {
+    const client = this.client;
+    if (this.stopped || !client || !this.connected || this.statusTopic() === this.statusTopicInUse) return;
+    const status = this.options.status as StatusMessages;
+    const old = this.statusTopicInUse;
+    if (old && old !== status.topic) {
+      await withTimeout(this.publish(old, status.offline, { qos: status.qos, retain: status.retain }), 2000).catch(() => undefined);
+    }
+    if (client !== this.client) return;
+    this.client = undefined;
+    // Not connected from here on, so publishers wait instead of failing message after message.
+    this.setState('connecting', null);
+    this.failPending(new LinkDown(`${this.target}: reconnecting for the test-mode status topic`));
+    client.on('error', () => undefined);
+    await withTimeout(new Promise<void>((resolve) => client.end(false, {}, () => resolve())), 2000).catch(() => client.end(true));
+    if (this.stopped || this.client) return;
+    this.connect();
+  }
+
+  /** Where the status messages go now: the configured topic, its test twin in test mode, or nowhere. */
+  private statusTopic(): string | null {
+    const s = this.options.status;
+    if (!s) return null;
+    if (!this.options.isTestMode?.()) return s.topic;
+    return s.testPrefix ? `${s.testPrefix}${s.topic}` : null;
   }
 
   publish(topic: string, payload: string | Buffer, opts: PublishOptions): Promise<void> {
@@ -191,7 +232,9 @@ export class MqttLink extends EventEmitter {
     };
     if (o.username) opts.username = o.username;
     if (o.password) opts.password = o.password;
-    if (o.status) opts.will = { topic: o.status.topic, payload: Buffer.from(o.status.offline), qos: o.status.qos, retain: o.status.retain };
+    const statusTopic = this.statusTopic();
+    this.statusTopicInUse = statusTopic;
+    if (o.status && statusTopic) opts.will = { topic: statusTopic, payload: Buffer.from(o.status.offline), qos: o.status.qos, retain: o.status.retain };
     if (o.protocolVersion === 5 && !o.clean) opts.properties = { sessionExpiryInterval: o.sessionExpiryS ?? 3600 };
     const client = mqtt.connect(opts);
     this.client = client;
@@ -202,7 +245,9 @@ export class MqttLink extends EventEmitter {
       this.lastError = null;
       this.setState('connected', null);
       const s = o.status;
-      if (s) client.publish(s.topic, s.online, { qos: s.qos, retain: s.retain }, () => undefined);
+      if (s && statusTopic) client.publish(statusTopic, s.online, { qos: s.qos, retain: s.retain }, () => undefined);
+      // Test mode flipped during the handshake: move to the right topic now.
+      if (statusTopic !== this.statusTopic()) void this.testModeChanged();
     });
     client.on('error', (err) => {
       if (client !== this.client) return;

@@ -116,8 +116,15 @@ export class MqttPublisher extends QueuedPublisher<MqttItem> {
     const hold = new Backoff({ minMs: 1000, maxMs: 60_000 });
     let holdUntil = 0;
     let inFlight = 0;
+    // Seq of the oldest message that failed while newer ones were on the wire: until the window
+    // has drained, nothing new is sent and the newer ones go back to the queue even when the
+    // broker took them, so they are sent again after it and the last copy of each arrives in order.
+    let rewindFrom = Infinity;
     let settled: (() => void) | undefined;
     const oneSettled = (): Promise<void> => new Promise<void>((resolve) => (settled = resolve));
+    // Wakes on a settled message, on stop (the sleeper) or after a second: a broker that never
+    // acknowledges must not hold a close.
+    const settledOrStop = (): Promise<void> => Promise.race([oneSettled(), ctl.sleeper.sleep(1000)]);
 
     const send = (e: QueueEntry<MqttItem>): void => {
       inFlight++;
@@ -126,6 +133,10 @@ export class MqttPublisher extends QueuedPublisher<MqttItem> {
       if (e.item.test) userProperties.test = 'true';
       link.publish(this.topicFor(e.item), payload, { qos: this.opt.qos, retain: this.opt.retain, userProperties }).then(
         () => {
+          if (e.seq > rewindFrom) {
+            queue.nack(e);
+            return;
+          }
           queue.ack(e);
           this.delivered++;
           hold.reset();
@@ -134,9 +145,13 @@ export class MqttPublisher extends QueuedPublisher<MqttItem> {
           if (err instanceof PublishRejected && err.permanent) {
             const aside = await this.setAside({ reason: err.message, target: this.target, items: [{ id: e.id, item: e.item }] });
             if (aside) queue.ack(e);
-            else queue.nack(e);
+            else {
+              rewindFrom = Math.min(rewindFrom, e.seq);
+              queue.nack(e);
+            }
             return;
           }
+          rewindFrom = Math.min(rewindFrom, e.seq);
           queue.nack(e);
           if (err instanceof PublishRejected) {
             // Not authorized, quota exceeded...: keep the messages and try again later.
@@ -148,6 +163,7 @@ export class MqttPublisher extends QueuedPublisher<MqttItem> {
         },
       ).finally(() => {
         inFlight--;
+        if (inFlight === 0) rewindFrom = Infinity;
         const s = settled;
         settled = undefined;
         if (s) s();
@@ -162,8 +178,8 @@ export class MqttPublisher extends QueuedPublisher<MqttItem> {
       }
       if (this.state === 'blocked') this.setState('connected', null);
       const window = this.opt.qos === 0 ? 1000 : Math.max(1, Math.min(this.opt.maxInFlight ?? 500, link.receiveMaximum));
-      if (inFlight >= window) {
-        await oneSettled();
+      if (inFlight >= window || rewindFrom !== Infinity) {
+        await settledOrStop();
         continue;
       }
       const batch = await queue.take(Math.min(window - inFlight, 500));

@@ -1,7 +1,8 @@
 /**
  * The small text rules of the publisher forms: per-device publish intervals
  * (`meter1=10, pv_*=60`) and per-point deadbands (`power_*=50, voltage_*=0.5, *=1%`).
- * Names may use * and ? wildcards; the first rule that matches wins.
+ * Names may use * and ? wildcards; the first rule that matches wins. A name that contains a
+ * comma, semicolon or equals sign is written in double quotes: `"Hall A, meter 1"=10`.
  */
 
 export interface NameRule<V> {
@@ -21,19 +22,63 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
-function parseRules<V>(text: string, what: string, parseValue: (raw: string, entry: string) => V): NameRule<V>[] {
-  const rules: NameRule<V>[] = [];
-  for (const part of text.split(/[,;\n]/)) {
-    const entry = part.trim();
+const SEPARATORS = new Set([',', ';', '\n']);
+
+interface RawRule {
+  pattern: string;
+  value: string;
+  /** The entry as written, for error messages. */
+  entry: string;
+}
+
+/**
+ * Splits `name=value` entries at commas, semicolons and line breaks. A name in double
+ * quotes may contain those and `=` (`"Hall A, meter 1"=10`); `""` inside stands for one quote.
+ */
+function splitRules(text: string, what: string): RawRule[] {
+  const out: RawRule[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const start = i;
+    let pattern = '';
+    while (i < text.length && /\s/.test(text[i]) && !SEPARATORS.has(text[i])) i++;
+    if (text[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= text.length) throw new Error(`${what}: ${text.slice(start).trim()} has no closing quote`);
+        if (text[i] === '"' && text[i + 1] === '"') {
+          pattern += '"';
+          i += 2;
+        } else if (text[i] === '"') {
+          i++;
+          break;
+        } else pattern += text[i++];
+      }
+      while (i < text.length && text[i] !== '=' && !SEPARATORS.has(text[i])) {
+        if (!/\s/.test(text[i])) throw new Error(`${what}: "${text.slice(start, i + 1).trim()}" has text after the closing quote; expected "name"=value`);
+        i++;
+      }
+    } else {
+      while (i < text.length && text[i] !== '=' && !SEPARATORS.has(text[i])) pattern += text[i++];
+      pattern = pattern.trim();
+    }
+    let value = '';
+    const hasValue = text[i] === '=';
+    if (hasValue) for (i++; i < text.length && !SEPARATORS.has(text[i]); i++) value += text[i];
+    const entry = text.slice(start, i).trim();
+    i++; // the separator
     if (!entry) continue;
-    const eq = entry.indexOf('=');
-    if (eq <= 0) throw new Error(`${what}: "${entry}" is not name=value`);
-    const pattern = entry.slice(0, eq).trim();
-    const value = parseValue(entry.slice(eq + 1).trim(), entry);
-    const re = globToRegExp(pattern);
-    rules.push({ pattern, test: (name) => re.test(name), value });
+    if (!hasValue || !pattern) throw new Error(`${what}: "${entry}" is not name=value`);
+    out.push({ pattern, value: value.trim(), entry });
   }
-  return rules;
+  return out;
+}
+
+function parseRules<V>(text: string, what: string, parseValue: (raw: string, entry: string) => V): NameRule<V>[] {
+  return splitRules(text, what).map(({ pattern, value, entry }) => {
+    const re = globToRegExp(pattern);
+    return { pattern, test: (name: string) => re.test(name), value: parseValue(value, entry) };
+  });
 }
 
 /** `device=seconds` entries; throws naming the bad entry. */

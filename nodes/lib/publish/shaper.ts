@@ -6,6 +6,7 @@
 import type { PointValue, Quality } from '../reading';
 import type { AggregateWindow, PublishRecord } from './record';
 import { Deadband, firstMatch, NameRule } from './rules';
+import { own } from '../own';
 
 export type Aggregate = AggregateWindow['aggregate'];
 
@@ -137,7 +138,8 @@ export class Shaper {
     const units: Record<string, string> = {};
     for (const name of changed) {
       values[name] = record.values[name];
-      if (record.units[name] !== undefined) units[name] = record.units[name];
+      const unit = own(record.units, name);
+      if (unit !== undefined) units[name] = unit;
     }
     this.emit({ ...record, values, units });
   }

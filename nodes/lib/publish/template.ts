@@ -2,6 +2,7 @@
  * Topic templates (`site/{device}/measurements`) and the payload template of the HTTP
  * publisher (`{"meter": {{device}}, "p": {{values.power_total}}}`).
  */
+import { own } from '../own';
 
 export interface TopicFields {
   device: string;
@@ -32,7 +33,7 @@ export function topicTemplateProblem(template: string, perPoint: boolean): strin
 
 export function renderTopic(template: string, fields: TopicFields): string {
   return template.replace(/\{(\w+)\}/g, (_, name: string) => {
-    const v = (fields as unknown as Record<string, unknown>)[name];
+    const v = own(fields as unknown as Record<string, unknown>, name);
     return v === undefined || v === null || v === '' ? '_' : topicSafe(String(v));
   });
 }
@@ -41,7 +42,7 @@ function lookup(context: Record<string, unknown>, path: string): unknown {
   let v: unknown = context;
   for (const key of path.split('.')) {
     if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[key];
+    v = own(v as Record<string, unknown>, key);
   }
   return v;
 }

@@ -53,7 +53,8 @@ export interface QueueStats {
 
 export interface DropEvent {
   count: number;
-  reason: 'full' | 'memory' | 'damaged';
+  /** 'close': closed while the disk failed (or memory-only), so these were never saved. */
+  reason: 'full' | 'memory' | 'damaged' | 'close';
 }
 
 /** A queue problem that names the queue, the file or directory and what went wrong. */

@@ -13,6 +13,7 @@ import { SLUG } from './naming';
 import type { ManufacturerSummary, MeterModel, ModelDefaults, ProfileDerivedPoint, RegistryError, RegistryOverride } from './types';
 import { checkModelDocument, resolveDerived, resolveProfile } from './validate';
 import { parseYamlWithPositions, YamlSyntaxError } from './yaml-positions';
+import { hasOwn } from '../own';
 
 export class MeterRegistry {
   readonly models = new Map<string, MeterModel>();
@@ -38,7 +39,7 @@ export class MeterRegistry {
   /** The points of a profile, base profiles first, as fresh objects the caller may keep. */
   profilePoints(modelId: string, profile: string): PointDef[] {
     const model = this.requireModel(modelId);
-    if (!model.profiles[profile]) {
+    if (!hasOwn(model.profiles, profile)) {
       throw new Error(`meter model "${modelId}" has no profile "${profile}"; known profiles: ${Object.keys(model.profiles).join(', ')}`);
     }
     const byName = new Map(model.points.map((p) => [p.name, p]));

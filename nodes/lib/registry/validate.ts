@@ -12,6 +12,7 @@ import { CANONICAL_UNITS, POINT_NAME, PROFILE_NAME } from './naming';
 import type { Addressing, MeterModel, MeterProtocol, NeverReadRange, Parity, ProfileDef, ProfileDerivedPoint, SerialDefaults, SourceRef } from './types';
 import { checkExpression, DeriveProblem } from '../derive/spec';
 import type { FieldPath } from './yaml-positions';
+import { hasOwn, own } from '../own';
 
 export const DATA_TYPES: readonly DataType[] = [
   'bool', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64',
@@ -335,7 +336,7 @@ function checkProfileReferences(r: FieldReader, profiles: Record<string, Profile
   for (const profile of Object.values(profiles)) {
     const path: FieldPath = ['profiles', profile.name];
     profile.extends.forEach((base, i) => {
-      if (!profiles[base]) r.fail([...path, 'extends', ...(profile.extends.length > 1 ? [i] : [])], `profile "${base}" does not exist; known profiles: ${known.join(', ')}`);
+      if (!hasOwn(profiles, base)) r.fail([...path, 'extends', ...(profile.extends.length > 1 ? [i] : [])], `profile "${base}" does not exist; known profiles: ${known.join(', ')}`);
     });
     const seen = new Set<string>();
     profile.points.forEach((name, i) => {
@@ -351,7 +352,7 @@ function checkProfileReferences(r: FieldReader, profiles: Record<string, Profile
 
 function findCycle(profiles: Record<string, ProfileDef>, name: string, trail: string[]): string[] | undefined {
   if (trail.includes(name)) return trail[0] === name ? [...trail, name] : undefined;
-  const p = profiles[name];
+  const p = own(profiles, name);
   if (!p) return undefined;
   for (const base of p.extends) {
     const c = findCycle(profiles, base, [...trail, name]);
@@ -364,7 +365,7 @@ function findCycle(profiles: Record<string, ProfileDef>, name: string, trail: st
 export function resolveProfile(profiles: Record<string, ProfileDef>, name: string): string[] {
   const out: string[] = [];
   const visit = (n: string, trail: string[]): void => {
-    const p = profiles[n];
+    const p = own(profiles, n);
     if (!p || trail.includes(n)) return;
     for (const base of p.extends) visit(base, [...trail, n]);
     for (const point of p.points) if (!out.includes(point)) out.push(point);
