@@ -107,6 +107,8 @@ export async function dialogProblems(page: Page): Promise<string[]> {
     const ctx = canvas.getContext('2d')!;
     for (const sel of Array.from(tray.querySelectorAll<HTMLSelectElement>('select'))) {
       if (!visible(sel) || sel.selectedIndex < 0) continue;
+      // Node-RED's own "Add new <type>..." entry of a config-node select is the core's text and width.
+      if (sel.options[sel.selectedIndex].value === '_ADD_') continue;
       const style = getComputedStyle(sel);
       ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
       const text = sel.options[sel.selectedIndex].text;

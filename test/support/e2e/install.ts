@@ -43,6 +43,8 @@ export interface UserDir {
 export interface UserDirOptions {
   /** Link node-red-dashboard from the repository's node_modules; without it, Node-RED does not see the dashboard at all. */
   dashboard: boolean;
+  /** More settings.js entries (JSON values). */
+  settings?: Record<string, unknown>;
 }
 
 /** A fresh Node-RED user dir with the tarball installed and a settings file for 127.0.0.1. */
@@ -81,7 +83,7 @@ export async function makeUserDir(tarball: string, options: UserDirOptions): Pro
   telemetry: { enabled: false, updateNotification: false },
   externalModules: { autoInstall: false },
   nodesExcludes: ${JSON.stringify(excludes)},
-};
+${Object.entries(options.settings ?? {}).map(([k, v]) => `  ${k}: ${JSON.stringify(v)},\n`).join('')}};
 `,
   );
   return { dir, settingsFile, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
