@@ -43,8 +43,19 @@ export = function (RED: NodeAPI): void {
     const wires = (node as unknown as { wires?: string[][] }).wires ?? [];
     let closed = false;
     let ticking = false;
+    // Each browser session's selected device (by socket id): a viewer never sees another's selection.
+    const sessions = new Map<string, string>();
+    const MAX_SESSIONS = 1000;
 
     const devicesMsg = (): NodeMessage => ({ topic: 'devices', payload: model.devicesView(Date.now()) }) as NodeMessage;
+    // The table goes to everyone; each browser session gets its own device's detail (topic "detail", msg.socketid).
+    const detailMsg = (session: string, device: string): NodeMessage =>
+      ({ topic: 'detail', socketid: session, payload: model.detail(device, Date.now()) }) as NodeMessage;
+    const sessionDetails = (): NodeMessage[] => [...sessions].map(([session, device]) => detailMsg(session, device));
+    const choose = (session: string, device: string | undefined) => {
+      if (!device) sessions.delete(session);
+      else if (sessions.has(session) || sessions.size < MAX_SESSIONS) sessions.set(session, device);
+    };
     const overviewMsg = (): NodeMessage => ({ topic: 'overview', payload: model.overviewView(Date.now()) }) as NodeMessage;
     const chart = (msgs: Array<{ topic: string; payload: unknown; timestamp?: number }>): NodeMessage[] | null =>
       msgs.length ? (msgs as NodeMessage[]) : null;
@@ -61,6 +72,7 @@ export = function (RED: NodeAPI): void {
         const snap = model.refresh(Date.now());
         const view = devicesMsg();
         out({ devices: view, overview: overviewMsg(), chart: chart(model.trendUpdate()) });
+        if (sessions.size) node.send([sessionDetails(), null, null, null] as unknown as NodeMessage[]);
         const c = (view.payload as { counts: Record<string, number> }).counts;
         const total = c.online + c.offline + c.stale + c.unknown;
         const bad = c.offline + c.stale;
@@ -97,23 +109,35 @@ export = function (RED: NodeAPI): void {
           out({ overview: overviewMsg() });
           return done();
         case 'select':
+          if (input.session) {
+            choose(input.session, input.device);
+            if (input.device) out({ devices: detailMsg(input.session, input.device) });
+            return done();
+          }
           model.select(input.device);
           out({ devices: devicesMsg() });
           return done();
         case 'trend':
-          model.select(input.device);
-          out({ devices: devicesMsg(), chart: chart(model.selectTrend(input.device, input.point)) });
+          if (input.session) choose(input.session, input.device);
+          else model.select(input.device);
+          out({ devices: input.session ? detailMsg(input.session, input.device) : devicesMsg(), chart: chart(model.selectTrend(input.device, input.point)) });
           return done();
-        case 'read':
-          model.select(input.device);
+        case 'read': {
+          const session = input.session;
+          if (session) choose(session, input.device);
+          else model.select(input.device);
           model.readNow(input.device).then(
             () => {
-              if (!closed) out({ devices: devicesMsg() });
+              if (!closed) out({ devices: session ? detailMsg(session, input.device) : devicesMsg() });
               done();
             },
             (err: Error) => done(err),
           );
           return;
+        }
+        case 'session-ended':
+          sessions.delete(input.session);
+          return done();
         case 'ack': {
           if (!wires[3]?.length) {
             const text = RED._('rtu-dashboard.errors.ackNotWired');
