@@ -444,11 +444,34 @@ function dashboard() {
         'The dashboard feed reads every deployed device by itself; alerts come from the pipeline tab through the link nodes. Needs node-red-dashboard 3.',
     },
     { id: `${p}_ui_tab`, type: 'ui_tab', name: 'RTU', icon: 'dashboard', order: 1, disabled: false, hidden: false },
-    { id: `${p}_g_devices`, type: 'ui_group', name: 'Devices', tab: `${p}_ui_tab`, order: 1, disp: true, width: 18, collapse: false, className: '' },
-    { id: `${p}_g_overview`, type: 'ui_group', name: 'Alerts, lines, queues, system', tab: `${p}_ui_tab`, order: 2, disp: true, width: 8, collapse: false, className: '' },
-    { id: `${p}_g_trend`, type: 'ui_group', name: 'Trend', tab: `${p}_ui_tab`, order: 3, disp: true, width: 8, collapse: false, className: '' },
-    { id: `${p}_g_test`, type: 'ui_group', name: 'Test mode', tab: `${p}_ui_tab`, order: 4, disp: true, width: 18, collapse: false, className: '' },
+    // First in the view, on every screen size: whether the site is in test mode.
+    { id: `${p}_g_mode`, type: 'ui_group', name: 'Mode', tab: `${p}_ui_tab`, order: 1, disp: false, width: 18, collapse: false, className: 'rtu-fit' },
+    { id: `${p}_g_devices`, type: 'ui_group', name: 'Devices', tab: `${p}_ui_tab`, order: 2, disp: true, width: 18, collapse: false, className: 'rtu-fit' },
+    { id: `${p}_g_overview`, type: 'ui_group', name: 'Alerts, lines, queues, system', tab: `${p}_ui_tab`, order: 3, disp: true, width: 8, collapse: false, className: 'rtu-fit' },
+    { id: `${p}_g_trend`, type: 'ui_group', name: 'Trend', tab: `${p}_ui_tab`, order: 4, disp: true, width: 8, collapse: false, className: 'rtu-fit' },
+    { id: `${p}_g_test`, type: 'ui_group', name: 'Test mode', tab: `${p}_ui_tab`, order: 5, disp: true, width: 18, collapse: false, className: 'rtu-fit' },
     comment(`${p}_c1`, z, 'dashboard feed -> widgets; widget actions -> feed', '', 260, 40),
+    place(
+      {
+        id: `${p}_fit`,
+        type: 'ui_template',
+        z,
+        group: '',
+        name: 'RTU groups fit a phone screen',
+        order: 0,
+        width: 0,
+        height: 0,
+        format: src('fit.html'),
+        storeOutMessages: false,
+        fwdInMessages: false,
+        resendOnRefresh: false,
+        templateScope: 'global',
+        className: '',
+        wires: [[]],
+      },
+      660,
+      40,
+    ),
     place(
       {
         id: `${p}_feed`,
@@ -515,12 +538,13 @@ function dashboard() {
         limits: [],
         announce: true,
         initial: 'test',
-        wires: [[`${p}_tm_panel`]],
+        wires: [[`${p}_tm_panel`, `${p}_tm_strip`]],
       },
       200,
       420,
     ),
     place(template(`${p}_tm_panel`, z, 'test-mode panel', `${p}_g_test`, 1, 'test-mode.html', 18, 10, [`${p}_tm`]), 460, 420),
+    place(template(`${p}_tm_strip`, z, 'test-mode state at the top', `${p}_g_mode`, 1, 'mode-strip.html', 18, 1, []), 470, 470),
   ];
 }
 
