@@ -3,8 +3,10 @@
 //   node scripts/test.js [unit|integration|nodes|e2e ...]
 // The node layer runs twice: in Node-RED 5 (the `node-red` package) and in
 // Node-RED 4 (the `node-red-4` alias), since the package must work in both.
+// Each layer's output is passed through as it comes (a long layer shows its
+// progress), and kept to add up the totals at the end.
 'use strict';
-const { spawnSync } = require('child_process');
+const { spawn } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
@@ -39,29 +41,54 @@ for (const layer of layers) {
   }
 }
 
-let failed = 0;
-const totals = { pass: 0, fail: 0, skipped: 0 };
-for (const run of runs) {
-  console.log(`\n=== ${run.label}: ${run.files.length} files`);
-  const res = spawnSync(
-    process.execPath,
-    // A test that hangs fails after 3 minutes; a file whose tests are done but that
-    // leaves a handle open is ended rather than stalling the whole run.
-    ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-timeout=180000', '--test-force-exit', ...run.files],
-    { cwd: root, env: { ...process.env, ...run.env }, encoding: 'utf8', maxBuffer: 1 << 28, timeout: 30 * 60 * 1000 },
-  );
-  if (res.error) console.error(`${run.label}: ${res.error.message}`);
-  process.stdout.write(res.stdout);
-  process.stderr.write(res.stderr);
-  for (const key of Object.keys(totals)) {
-    const m = res.stdout.match(new RegExp(`^ℹ ${key} (\\d+)`, 'm'));
-    if (m) totals[key] += Number(m[1]);
+const RUN_LIMIT_MS = 30 * 60 * 1000;
+
+/** Runs one layer, streaming its output; resolves with the exit code and the whole stdout. */
+function runLayer(run) {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      // A test that hangs fails after 3 minutes; a file whose tests are done but that
+      // leaves a handle open is ended rather than stalling the whole run.
+      ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-timeout=180000', '--test-force-exit', ...run.files],
+      { cwd: root, env: { ...process.env, ...run.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      process.stdout.write(chunk);
+    });
+    child.stderr.on('data', (chunk) => process.stderr.write(chunk));
+    const timer = setTimeout(() => {
+      console.error(`${run.label}: still running after ${RUN_LIMIT_MS / 60000} minutes, stopped`);
+      child.kill('SIGTERM');
+    }, RUN_LIMIT_MS);
+    child.on('error', (err) => console.error(`${run.label}: ${err.message}`));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ status: signal ? 1 : code, stdout });
+    });
+  });
+}
+
+async function main() {
+  let failed = 0;
+  const totals = { pass: 0, fail: 0, skipped: 0 };
+  for (const run of runs) {
+    console.log(`\n=== ${run.label}: ${run.files.length} files`);
+    const res = await runLayer(run);
+    for (const key of Object.keys(totals)) {
+      const m = res.stdout.match(new RegExp(`^ℹ ${key} (\\d+)`, 'm'));
+      if (m) totals[key] += Number(m[1]);
+    }
+    if (res.status !== 0) failed++;
   }
-  if (res.status !== 0) failed++;
+  console.log(`\n${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
+  if (totals.pass === 0) {
+    console.error('no test ran');
+    process.exit(1);
+  }
+  process.exit(failed ? 1 : 0);
 }
-console.log(`\n${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
-if (totals.pass === 0) {
-  console.error('no test ran');
-  process.exit(1);
-}
-process.exit(failed ? 1 : 0);
+
+main();

@@ -43,11 +43,22 @@ export = function (RED: NodeAPI): void {
     const wires = (node as unknown as { wires?: string[][] }).wires ?? [];
     let closed = false;
     let ticking = false;
+    // Each browser session's selected device (by socket id): a viewer never sees another's selection.
+    const sessions = new Map<string, string>();
+    const MAX_SESSIONS = 1000;
 
     const devicesMsg = (): NodeMessage => ({ topic: 'devices', payload: model.devicesView(Date.now()) }) as NodeMessage;
     // One device's detail for the viewer that asked: msg._client makes Dashboard 2 send it to that browser only.
-    const detailMsg = (device: string, asked: NodeMessageInFlow): NodeMessage =>
+    const clientDetailMsg = (device: string, asked: NodeMessageInFlow): NodeMessage =>
       ({ topic: 'detail', payload: model.detail(device, Date.now()), _client: (asked as { _client?: unknown })._client }) as NodeMessage;
+    // The table goes to everyone; each browser session gets its own device's detail (topic "detail", msg.socketid).
+    const detailMsg = (session: string, device: string): NodeMessage =>
+      ({ topic: 'detail', socketid: session, payload: model.detail(device, Date.now()) }) as NodeMessage;
+    const sessionDetails = (): NodeMessage[] => [...sessions].map(([session, device]) => detailMsg(session, device));
+    const choose = (session: string, device: string | undefined) => {
+      if (!device) sessions.delete(session);
+      else if (sessions.has(session) || sessions.size < MAX_SESSIONS) sessions.set(session, device);
+    };
     const overviewMsg = (): NodeMessage => ({ topic: 'overview', payload: model.overviewView(Date.now()) }) as NodeMessage;
     const chart = (msgs: Array<{ topic: string; payload: unknown; timestamp?: number }>): NodeMessage[] | null =>
       msgs.length ? (msgs as NodeMessage[]) : null;
@@ -64,6 +75,7 @@ export = function (RED: NodeAPI): void {
         const snap = model.refresh(Date.now());
         const view = devicesMsg();
         out({ devices: view, overview: overviewMsg(), chart: chart(model.trendUpdate()) });
+        if (sessions.size) node.send([sessionDetails(), null, null, null] as unknown as NodeMessage[]);
         const c = (view.payload as { counts: Record<string, number> }).counts;
         const total = c.online + c.offline + c.stale + c.unknown;
         const bad = c.offline + c.stale;
@@ -100,29 +112,40 @@ export = function (RED: NodeAPI): void {
           out({ overview: overviewMsg() });
           return done();
         case 'select':
+          if (input.session) {
+            choose(input.session, input.device);
+            if (input.device) out({ devices: detailMsg(input.session, input.device) });
+            return done();
+          }
           model.select(input.device);
           out({ devices: devicesMsg() });
           return done();
         case 'trend':
-          model.select(input.device);
-          out({ devices: devicesMsg(), chart: chart(model.selectTrend(input.device, input.point)) });
+          if (input.session) choose(input.session, input.device);
+          else model.select(input.device);
+          out({ devices: input.session ? detailMsg(input.session, input.device) : devicesMsg(), chart: chart(model.selectTrend(input.device, input.point)) });
           return done();
         case 'detail':
-          out({ devices: detailMsg(input.device, msg) });
+          out({ devices: clientDetailMsg(input.device, msg) });
           return done();
         case 'read': {
           // A viewer of Dashboard 2 (msg._client) gets the answer alone and keeps the others' selection.
           const client = (msg as { _client?: unknown })._client;
-          if (!client) model.select(input.device);
+          const session = client ? undefined : input.session;
+          if (session) choose(session, input.device);
+          else if (!client) model.select(input.device);
           model.readNow(input.device).then(
             () => {
-              if (!closed) out({ devices: client ? detailMsg(input.device, msg) : devicesMsg() });
+              if (!closed) out({ devices: client ? clientDetailMsg(input.device, msg) : session ? detailMsg(session, input.device) : devicesMsg() });
               done();
             },
             (err: Error) => done(err),
           );
           return;
         }
+        case 'session-ended':
+          sessions.delete(input.session);
+          return done();
         case 'ack': {
           if (!wires[3]?.length) {
             const text = RED._('rtu-dashboard.errors.ackNotWired');

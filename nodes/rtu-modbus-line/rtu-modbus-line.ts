@@ -66,7 +66,9 @@ export = function register(RED: NodeAPI): void {
   RED.nodes.registerType('rtu-modbus-line', RtuModbusLineNode);
 
   RED.httpAdmin.get('/rtu-modbus-line/serial-ports', RED.auth.needsPermission('rtu-modbus-line.read'), (_req, res) => {
-    listSerialPorts().then(
+    // settings.js may name ports the scan cannot find: rtuSerialPorts: ['/dev/ttyRS485'].
+    const extra = (RED.settings as unknown as { rtuSerialPorts?: unknown }).rtuSerialPorts;
+    listSerialPorts({ extra: Array.isArray(extra) ? (extra as string[]) : [] }).then(
       (ports) => res.json(ports),
       (err: Error) => res.status(500).json({ error: err.message }),
     );

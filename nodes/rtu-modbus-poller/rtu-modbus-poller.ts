@@ -44,6 +44,7 @@ export = function register(RED: NodeAPI): void {
     const name = config.name || `device ${config.id}`;
     const where = `device "${name}"`;
     attachTestMode(RED);
+    const owner = { id: node.id, type: 'rtu-modbus-poller' };
 
     const fail = (text: string) => {
       node.status(status.error(shortText(text)));
@@ -51,6 +52,8 @@ export = function register(RED: NodeAPI): void {
       node.on('input', (_msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => done(new Error(text)));
     };
 
+    const duplicate = fleet.clash(name, owner);
+    if (duplicate) return fail(duplicate.message);
     const lineNode = RED.nodes.getNode(config.line) as LineConfigNode | null;
     if (!lineNode) return fail(`${where}: no Modbus line is configured`);
     if (lineNode.configError) return fail(`${where}: ${lineNode.configError}`);
@@ -136,6 +139,7 @@ export = function register(RED: NodeAPI): void {
       readOnce: () => device.readNow(),
       lastReading: () => last,
       write: (values) => device.writeMany(values).then(() => device.readNow()).then(emit),
+      owner,
     });
     const leaveHealth = health.registerDevice(name, () => deviceHealthInput(device.stats()));
     device.start();

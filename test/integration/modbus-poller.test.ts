@@ -85,8 +85,9 @@ test('polls, decodes and emits one reading per poll with its metadata', async ()
     assert.deepEqual(m.rtu.units, { power: 'W', voltage: 'V', energy: 'kWh' });
     assert.equal(m.rtu.error, undefined);
     assert.equal(m.rtu.pointQuality, undefined);
-    assert.ok(m.rtu.latencyMs >= 0 && m.rtu.latencyMs < 150);
-    assert.ok(Math.abs(m.rtu.timestamp - Date.now()) < 2000);
+    // Speed is the benchmarks' to measure: here only that the figures are there and sane.
+    assert.ok(Number.isFinite(m.rtu.latencyMs) && m.rtu.latencyMs >= 0);
+    assert.ok(Number.isFinite(m.rtu.timestamp) && m.rtu.timestamp <= Date.now());
     assert.deepEqual(readings.slice(0, 3).map((x) => x.rtu.seq), [0, 1, 2]);
     assert.deepEqual(
       m.rtu.raw?.map((b) => `${b.registerType}@${b.address}x${b.values.length}`),

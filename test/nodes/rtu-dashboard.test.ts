@@ -12,7 +12,7 @@ import lineNode from '../../nodes/rtu-modbus-line/rtu-modbus-line';
 import pollerNode from '../../nodes/rtu-modbus-poller/rtu-modbus-poller';
 import dashboardNode from '../../nodes/rtu-dashboard/rtu-dashboard';
 import { classify } from '../../nodes/rtu-dashboard/input';
-import type { DevicesView, OverviewView } from '../../nodes/lib/dashboard';
+import type { DeviceDetail, DevicesView, OverviewView } from '../../nodes/lib/dashboard';
 import { RunningSimulator, startSimulator } from '../../nodes/lib/simulator/start';
 import { helper, nextMessage, runtimeName } from '../support/node-red';
 
@@ -104,13 +104,17 @@ test('the table and overview arrive on their own, with live values and the offli
 test('read now on an offline device shows the error and why the device is offline', async () => {
   await helper.load([lineNode, pollerNode, dashboardNode, catchNode], flow());
   await nextMessage<ViewMsg<DevicesView>>('devices', (m) => rowOf(m.payload, 'db-meter-off')?.[2] === 'offline', 8000);
-  const answer = nextMessage<ViewMsg<DevicesView>>('devices', (m) => !!m.payload.detail?.action, 5000);
+  const answer = nextMessage<ViewMsg<DeviceDetail> & { socketid?: string }>('devices', (m) => m.topic === 'detail' && !!m.payload.action, 5000);
   helper.getNode('dash').receive({ topic: 'read', payload: 'db-meter-off', socketid: 'x' });
-  const detail = (await answer).payload.detail!;
+  const msg = await answer;
+  assert.equal(msg.socketid, 'x', 'the answer goes to the browser that asked');
+  const detail = msg.payload;
   assert.equal(detail.device, 'db-meter-off');
   assert.equal(detail.status, 'offline');
   assert.equal(detail.action!.ok, false);
-  assert.match(detail.action!.text, /^read now failed: .+\. The device is offline: /);
+  // The action says what happened; why the device is offline is said once, in detail.why.
+  assert.match(detail.action!.text, /^read now failed: .+/);
+  assert.doesNotMatch(detail.action!.text, /The device is offline/);
   assert.match(detail.why ?? '', /^offline: /);
   assert.ok(detail.errors.length >= 1);
 });
@@ -180,4 +184,29 @@ test('what the node cannot use is refused with the accepted kinds named', () => 
   assert.match((classify({ topic: 'trend', payload: 'pm1' }) as { error: string }).error, /needs \{ device, point \}/);
   assert.deepEqual(classify({ topic: 'ack', payload: { id: 'a/b/c' }, by: 'op' }), { kind: 'ack', id: 'a/b/c', by: 'op' });
   assert.match((classify({ topic: 'hello', payload: 1 }) as { error: string }).error, /neither a reading, an alert/);
+});
+
+test('each browser session keeps its own selection: its detail goes to it alone, and a new session has none', async () => {
+  await helper.load([lineNode, pollerNode, dashboardNode, catchNode], flow());
+  await nextMessage<ViewMsg<DevicesView>>('devices', (m) => m.topic === 'devices' && !!rowOf(m.payload, 'db-meter-1'), 8000);
+  const dash = helper.getNode('dash');
+  dash.receive({ topic: 'select', payload: 'db-meter-1', socketid: 'browser-a' });
+  dash.receive({ topic: 'select', payload: 'db-meter-off', socketid: 'browser-b' });
+  type DetailMsg = ViewMsg<DeviceDetail> & { socketid?: string };
+  // The next refresh brings each session its own device, and the table for everyone carries no session's choice.
+  const a = nextMessage<DetailMsg>('devices', (m) => m.topic === 'detail' && m.socketid === 'browser-a', 5000);
+  const b = nextMessage<DetailMsg>('devices', (m) => m.topic === 'detail' && m.socketid === 'browser-b', 5000);
+  const table = nextMessage<ViewMsg<DevicesView>>('devices', (m) => m.topic === 'devices', 5000);
+  assert.equal((await a).payload.device, 'db-meter-1');
+  assert.equal((await b).payload.device, 'db-meter-off');
+  assert.equal((await table).payload.detail, undefined, 'a new browser opens on no selection');
+  // A browser that went away (ui_control "lost") gets nothing more.
+  dash.receive({ payload: 'lost', socketid: 'browser-a' });
+  const seen: string[] = [];
+  const until = nextMessage<DetailMsg>('devices', (m) => {
+    if (m.topic === 'detail' && m.socketid) seen.push(m.socketid);
+    return m.topic === 'detail' && m.socketid === 'browser-b' && seen.filter((s) => s === 'browser-b').length >= 2;
+  }, 5000);
+  await until;
+  assert.ok(!seen.slice(1).includes('browser-a'), `details after "lost": ${seen.join(', ')}`);
 });

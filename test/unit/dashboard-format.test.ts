@@ -17,7 +17,10 @@ test('values are shown with their unit, large powers in k, missing ones as a das
 
 test('the table shows up to three key values, else the first numbers of the reading', () => {
   const units = { voltage_l1_n: 'V', active_power_total: 'W', frequency: 'Hz', x: 'A' };
-  assert.equal(keyValues({ frequency: 50, voltage_l1_n: 230.04, active_power_total: 1200, x: 1 }, units, ['active_power_total', 'voltage_l1_n', 'frequency', 'x']), '1200 W · 230 V · 50 Hz');
+  assert.equal(keyValues({ frequency: 50, voltage_l1_n: 230.04, active_power_total: 1200, x: 1 }, units, ['active_power_total', 'voltage_l1_n', 'frequency', 'x']), '1.2 kW · 230 V · 50 Hz');
+  // One unit per quantity down the column: a small and a large meter both in kW.
+  assert.equal(keyValues({ active_power_total: 8117 }, units, ['active_power_total']), '8.117 kW');
+  assert.equal(keyValues({ active_power_total: 11300 }, units, ['active_power_total']), '11.3 kW');
   assert.equal(keyValues({ a: 'text', x: 1.5, y: 2 }, units, ['active_power_total']), '1.5 A · 2');
 });
 

@@ -54,6 +54,21 @@ test('reads come from the cache at the device\'s own addresses under its unit id
   assert.equal(s.stale, 1);
 });
 
+test('a mapped device that has never answered gets 0B (nothing fresh for the unit), like a stale one', () => {
+  const cache = new RegisterCache({ ttlMs: 10_000 });
+  const gw = new ModbusGateway({ cache, devices: [{ device: 'meter-silent', unitId: 3 }], now: () => T0 });
+  assert.throws(() => gw.handler(3, { fc: 3, address: 0, quantity: 2 }), code(0x0b), 'no reading at all');
+  // Failed polls enter the device in the cache without any register.
+  cache.update({
+    topic: 'meter-silent',
+    payload: {},
+    rtu: { device: 'meter-silent', protocol: 'modbus', timestamp: T0, quality: 'bad', latencyMs: 0, units: {}, seq: 1, error: 'no answer within 1000 ms' },
+  } as ReadingMessage);
+  assert.throws(() => gw.handler(3, { fc: 4, address: 10, quantity: 1 }), code(0x0b), 'only failed polls');
+  assert.equal(gw.stats.stale, 2);
+  assert.equal(gw.stats.unknown, 0);
+});
+
 test('writes are refused with 01 unless enabled', () => {
   const events: WriteEvent[] = [];
   const cache = cacheWith();

@@ -38,3 +38,23 @@ test('listing this machine and a missing tree never throws', async () => {
   for (const p of ports) assert.match(p.path, /^\/dev\//);
   assert.deepEqual(await listSerialPorts({ platform: 'linux', devDir: '/nonexistent', sysDir: '/nonexistent' }), []);
 });
+
+test('ports named in the settings are offered after the by-id names when they exist', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'serial-extra-'));
+  try {
+    const dev = path.join(root, 'dev');
+    fs.mkdirSync(path.join(dev, 'serial', 'by-id'), { recursive: true });
+    fs.writeFileSync(path.join(dev, 'ttyUSB0'), '');
+    fs.writeFileSync(path.join(dev, 'ttySC0'), '');
+    fs.symlinkSync(path.join(dev, 'ttyUSB0'), path.join(dev, 'serial', 'by-id', 'usb-FTDI-port0'));
+    fs.symlinkSync(path.join(dev, 'ttySC0'), path.join(root, 'rs485'));
+    const ports = await listSerialPorts({ platform: 'linux', devDir: dev, sysDir: root, extra: [path.join(root, 'rs485'), path.join(root, 'missing'), path.join(dev, 'ttyUSB0')] });
+    assert.deepEqual(
+      ports.map((p) => path.relative(root, p.path)),
+      ['dev/serial/by-id/usb-FTDI-port0', 'rs485', 'dev/ttyUSB0'],
+    );
+    assert.equal(ports[1].device, fs.realpathSync(path.join(dev, 'ttySC0')));
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

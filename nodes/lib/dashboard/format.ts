@@ -22,16 +22,20 @@ export function formatNumber(n: number): string {
   return String(Number(n.toFixed(digits)));
 }
 
-/** "6.14 kW", "231.1 V", "0.91", "on". Watts and the like above 10 k are shown in k. */
-export function formatValue(value: PointValue | undefined, unit = ''): string {
+/**
+ * "6.14 kW", "231.1 V", "0.91", "on". Watts and the like above 10 k are shown
+ * in k; with `kilo: 'always'` they always are, so that a column of several
+ * devices shows one unit per quantity.
+ */
+export function formatValue(value: PointValue | undefined, unit = '', kilo: 'auto' | 'always' = 'auto'): string {
   if (value === null || value === undefined) return '–';
   if (typeof value === 'boolean') return value ? 'on' : 'off';
   if (typeof value === 'string') return value;
-  if (KILO_UNITS.has(unit) && Math.abs(value) >= 10000) return `${formatNumber(value / 1000)} k${unit}`;
+  if (KILO_UNITS.has(unit) && (kilo === 'always' || Math.abs(value) >= 10000)) return `${formatNumber(value / 1000)} k${unit}`;
   return unit ? `${formatNumber(value)} ${unit}` : formatNumber(value);
 }
 
-/** Up to three values of a reading for the table, by the key point list, else the first numbers. */
+/** Up to three values of a reading for the table, by the key point list, else the first numbers; power and energy always in k. */
 export function keyValues(payload: Record<string, PointValue>, units: Record<string, string>, keyPoints: readonly string[], max = 3): string {
   const names = keyPoints.filter((p) => p in payload);
   if (!names.length) {
@@ -41,7 +45,7 @@ export function keyValues(payload: Record<string, PointValue>, units: Record<str
   }
   return names
     .slice(0, max)
-    .map((p) => formatValue(payload[p], units[p] ?? ''))
+    .map((p) => formatValue(payload[p], units[p] ?? '', 'always'))
     .join(' · ');
 }
 

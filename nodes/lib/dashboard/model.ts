@@ -117,8 +117,9 @@ export class DashboardModel {
   private noteError(device: string, at: number, text: string): void {
     let list = this.errors.get(device);
     if (!list) this.errors.set(device, (list = []));
-    if (list[0]?.text === text) {
-      list[0].at = Math.max(list[0].at, at);
+    // The same failure with other figures ("retry in 48 s", "11 polls") is one entry, with its latest text.
+    if (list[0] && sameShape(list[0].text, text)) {
+      if (at >= list[0].at) list[0] = { at, text };
       return;
     }
     list.unshift({ at, text });
@@ -198,7 +199,8 @@ export class DashboardModel {
       unitId: fleetDevice?.unitId ?? r?.rtu.unitId,
       intervalMs: fleetDevice?.intervalMs,
       plan: fleetDevice?.planSummary,
-      readingAt: r?.rtu.timestamp,
+      // The time of the values shown: a failed poll brings none, so it is not a "reading of" anything.
+      readingAt: r && r.rtu.quality !== 'bad' ? r.rtu.timestamp : h?.lastGoodAt ?? undefined,
       values: names.map((point) => ({
         point,
         value: r?.payload[point] ?? null,
@@ -230,7 +232,7 @@ export class DashboardModel {
       this.latest.set(device, reading);
       if (reading.rtu.quality === 'bad') {
         if (reading.rtu.error) this.noteError(device, reading.rtu.timestamp, reading.rtu.error);
-        return done(false, `read now failed: ${reading.rtu.error ?? 'no value came back'}${this.whyText(device, now())}`);
+        return done(false, `read now failed: ${reading.rtu.error ?? 'no value came back'}`);
       }
       const count = Object.values(reading.payload).filter((v) => v !== null).length;
       const partial = reading.rtu.error ? ` (${reading.rtu.error})` : '';
@@ -238,15 +240,10 @@ export class DashboardModel {
     } catch (err) {
       const text = (err as Error)?.message ?? String(err);
       this.noteError(device, now(), text);
-      return done(false, `read now failed: ${text}${this.whyText(device, now())}`);
+      return done(false, `read now failed: ${text}`);
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  private whyText(device: string, now: number): string {
-    const why = explainStatus(this.snapshot?.devices[device], now, this.options.fleet.get(device)?.intervalMs);
-    return why ? `. The device is ${why}` : '';
   }
 
   overviewView(now: number, maxAlerts = this.options.maxAlerts ?? 100): OverviewView {
@@ -351,3 +348,8 @@ function systemRows(s: SystemHealth | undefined): SystemRow[] {
   return rows;
 }
 
+/** Two error texts that differ only in their figures. */
+function sameShape(a: string, b: string): boolean {
+  const shape = (t: string) => t.replace(/\d+(\.\d+)?/g, '#');
+  return shape(a) === shape(b);
+}

@@ -4,10 +4,11 @@
  * they never load the field bus. Writes are refused unless enabled, and then
  * only pass through to the device for the registers on the allow-list.
  *
- * Exceptions: 01 writes disabled or unknown function; 02 registers never
- * polled (or a write outside the allow-list); 0A unit id not mapped, or no
- * poller to carry a write; 0B cached data older than the TTL, or the device
- * did not answer a write; 04 a write failed otherwise. A device's own
+ * Exceptions: 01 writes disabled or unknown function; 02 registers that
+ * the device's polls never cover (or a write outside the allow-list); 0A unit
+ * id not mapped, or no poller to carry a write; 0B cached data older than the
+ * TTL, a device that has never answered, or a device that did not answer a
+ * write; 04 a write failed otherwise. A device's own
  * exception to a write is passed on.
  */
 import { EventEmitter } from 'events';
@@ -129,17 +130,22 @@ export class ModbusGateway extends EventEmitter {
     return e;
   }
 
+  /** Whether any register of the device was ever read; until then the gateway has nothing fresh for it (0B), not a bad address (02). */
+  private hasAnswered(device: string): boolean {
+    return (this.cache.device(device)?.registers ?? 0) > 0;
+  }
+
   readonly handler: RequestHandler = (unitId, req) => {
     const device = this.byUnit[unitId];
     if (device === undefined) throw this.exception(req.fc, 0x0a);
     if (req.fc <= 4) {
       this.counters.reads++;
       const r = this.cache.read(device, READ_TABLE[req.fc], req.address, (req as { quantity: number }).quantity, this.now());
-      if (r === 'unknown') {
+      if (r === 'unknown' && this.hasAnswered(device)) {
         this.counters.unknown++;
         throw this.exception(req.fc, 0x02);
       }
-      if (r === 'stale') {
+      if (r === 'unknown' || r === 'stale') {
         this.counters.stale++;
         throw this.exception(req.fc, 0x0b);
       }

@@ -24,6 +24,8 @@ export interface ListOptions {
   devDir?: string;
   sysDir?: string;
   timeoutMs?: number;
+  /** Ports the scan cannot find (RS485 hats with their own names, virtual ports), offered after the by-id names when they exist. */
+  extra?: string[];
 }
 
 const DEVICE_NAME = /^(ttyUSB|ttyACM|ttyS|ttyAMA|ttymxc)\d+$/;
@@ -31,11 +33,29 @@ const DEVICE_NAME = /^(ttyUSB|ttyACM|ttyS|ttyAMA|ttymxc)\d+$/;
 export async function listSerialPorts(options: ListOptions = {}): Promise<SerialPortInfo[]> {
   const platform = options.platform ?? process.platform;
   try {
-    if (platform === 'linux') return listLinux(options.devDir ?? '/dev', options.sysDir ?? '/sys/class/tty');
-    return await listWithSerialPort(options.timeoutMs ?? 3000);
+    const found = platform === 'linux' ? listLinux(options.devDir ?? '/dev', options.sysDir ?? '/sys/class/tty') : await listWithSerialPort(options.timeoutMs ?? 3000);
+    return withExtra(found, options.extra ?? []);
   } catch {
     return [];
   }
+}
+
+function withExtra(found: SerialPortInfo[], extra: string[]): SerialPortInfo[] {
+  const listed = new Set(found.map((p) => p.path));
+  const added: SerialPortInfo[] = [];
+  for (const p of extra) {
+    if (typeof p !== 'string' || listed.has(p) || !fs.existsSync(p)) continue;
+    listed.add(p);
+    let device: string | undefined;
+    try {
+      device = fs.realpathSync(p);
+    } catch {
+      continue;
+    }
+    added.push(device === p ? { path: p, label: p } : { path: p, label: `${p} (${device})`, device });
+  }
+  const byId = found.filter((p) => p.path.includes('/serial/by-id/'));
+  return [...byId, ...added, ...found.filter((p) => !p.path.includes('/serial/by-id/'))];
 }
 
 function listLinux(devDir: string, sysDir: string): SerialPortInfo[] {

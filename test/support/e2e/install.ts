@@ -45,6 +45,8 @@ export interface UserDirOptions {
   dashboard: boolean;
   /** Link FlowFuse Dashboard 2 (@flowfuse/node-red-dashboard) instead. */
   dashboard2?: boolean;
+  /** More settings.js entries (JSON values). */
+  settings?: Record<string, unknown>;
 }
 
 /** A fresh Node-RED user dir with the tarball installed and a settings file for 127.0.0.1. */
@@ -87,7 +89,7 @@ export async function makeUserDir(tarball: string, options: UserDirOptions): Pro
   telemetry: { enabled: false, updateNotification: false },
   externalModules: { autoInstall: false },
   nodesExcludes: ${JSON.stringify(excludes)},
-};
+${Object.entries(options.settings ?? {}).map(([k, v]) => `  ${k}: ${JSON.stringify(v)},\n`).join('')}};
 `,
   );
   return { dir, settingsFile, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
