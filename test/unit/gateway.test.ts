@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { RegisterCache } from '../../nodes/lib/cache';
 import { checkDeviceMap, ModbusGateway, parseAllowEntry, WriteEvent, WriteRule } from '../../nodes/lib/gateway';
 import { ModbusException, ModbusRequest } from '../../nodes/lib/modbus/pdu';
+import { ModbusTimeoutError } from '../../nodes/lib/modbus/transport-errors';
 import type { PointDef } from '../../nodes/lib/modbus/types';
 import type { ReadingMessage } from '../../nodes/lib/reading';
 
@@ -74,7 +75,7 @@ test('enabled writes pass through for allowed registers only, and failures map t
   cache.setWriter('meter-a', (req) => {
     carried.push(req);
     if (behaviour === 'exception') return Promise.reject(new ModbusException(req.fc, 0x03));
-    if (behaviour === 'timeout') return Promise.reject(Object.assign(new Error('no answer from unit 1'), { name: 'TimeoutError' }));
+    if (behaviour === 'timeout') return Promise.reject(new ModbusTimeoutError('no answer from unit 1'));
     if (behaviour === 'boom') return Promise.reject(new Error('port closed'));
     if (behaviour === 'hang') return new Promise(() => undefined);
     return Promise.resolve();

@@ -16,6 +16,7 @@ import type { DeviceWriter, RegisterCache } from '../cache';
 import { ModbusException, ModbusRequest } from '../modbus/pdu';
 import type { HandlerResult, RequestHandler } from '../modbus/server-handler';
 import { ModbusTcpServer, TcpServerStats } from '../modbus/server-tcp';
+import { BackoffError, LinkError, ModbusTimeoutError } from '../modbus/transport-errors';
 import type { PointDef, RegisterType } from '../modbus/types';
 import { permissionForPoint, WritePermission, WriteRule } from './allow-list';
 
@@ -69,8 +70,18 @@ export interface GatewayStats extends TcpServerStats {
 
 const READ_TABLE: Record<number, RegisterType> = { 1: 'coil', 2: 'discrete', 3: 'holding', 4: 'input' };
 
-/** Names of the line's failures that mean "the device did not answer". */
-const NO_ANSWER = new Set(['TimeoutError', 'BackoffError', 'LinkError']);
+/** The line's failures that mean "the device did not answer", told apart by class (never by `name`, which anyone can set). */
+function noAnswer(err: unknown): boolean {
+  return err instanceof ModbusTimeoutError || err instanceof BackoffError || err instanceof LinkError || err instanceof WriteTimeoutError;
+}
+
+/** The gateway gave up waiting for a device to confirm a write. */
+export class WriteTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WriteTimeoutError';
+  }
+}
 
 /** Checks the device map; errors name the entry and what is wrong. */
 export function checkDeviceMap(devices: readonly GatewayDevice[]): GatewayDevice[] {
@@ -185,9 +196,7 @@ export class ModbusGateway extends EventEmitter {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const err = new Error(`no confirmation from ${event.device} within ${this.writeTimeoutMs} ms`);
-        err.name = 'TimeoutError';
-        reject(err);
+        reject(new WriteTimeoutError(`no confirmation from ${event.device} within ${this.writeTimeoutMs} ms`));
       }, this.writeTimeoutMs);
     });
     try {
@@ -196,7 +205,7 @@ export class ModbusGateway extends EventEmitter {
       return undefined;
     } catch (err) {
       const e = err as Error;
-      const code = err instanceof ModbusException ? err.code : NO_ANSWER.has(e?.name) ? 0x0b : 0x04;
+      const code = err instanceof ModbusException ? err.code : noAnswer(err) ? 0x0b : 0x04;
       this.emit('write', { ...event, exception: code, error: `write to ${event.device} ${event.registerType} ${event.address} failed: ${e?.message ?? String(err)}` });
       throw this.exception(req.fc, code);
     } finally {

@@ -46,7 +46,7 @@ import type { DeviceRegistration, LineCounters, LineOptions, LineState, LineStat
 import { decodeResponse, describeRequest, FrameError, ModbusException, ModbusRequest, requestProblem } from './pdu';
 import { IndexedHeap, ScheduleEntry } from './scheduler';
 import { createTransport } from './transport-create';
-import { asError, CrcError, LinkError, TimeoutError, withContext } from './transport-errors';
+import { asError, CrcError, LinkError, ModbusTimeoutError, withContext } from './transport-errors';
 import type { Transport } from './transport-types';
 import { UnitBackoffs } from './unit-backoff';
 
@@ -179,7 +179,7 @@ export class ModbusLine extends EventEmitter {
   /**
    * Sends one request to a unit and resolves with the words (or bits) read, or
    * [] for a write. Rejects with ModbusException, FrameError/CrcError,
-   * TimeoutError, BackoffError or LinkError, each naming the line, unit and request.
+   * ModbusTimeoutError, BackoffError or LinkError, each naming the line, unit and request.
    */
   request(unitId: number, request: ModbusRequest, options: RequestOptions = {}): Promise<number[]> {
     const invalid = requestProblem(request) ?? unitProblem(unitId, request, this.transport.serial);
@@ -476,7 +476,7 @@ export class ModbusLine extends EventEmitter {
       this.fail(job, err);
       return;
     }
-    const timedOut = err instanceof TimeoutError;
+    const timedOut = err instanceof ModbusTimeoutError;
     if (timedOut) {
       this.counters.timeouts++;
       this.consecutiveTimeouts++;
