@@ -4,13 +4,12 @@
  * in the fleet (verification, dashboard) and the health registry.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import type { RegisterCache } from '../lib/cache';
+import type { DeviceWriter, RegisterCache } from '../lib/cache';
 import { fleet } from '../lib/fleet';
 import { health } from '../lib/health/registry';
 import { DevicePoller } from '../lib/modbus/device-poller';
 import { deviceHealthInput } from '../lib/modbus/health-input';
 import type { ModbusLine } from '../lib/modbus/line';
-import type { ModbusRequest } from '../lib/modbus/pdu';
 import type { PointValue, ReadingMessage } from '../lib/reading';
 import { deployLookup, typedNumber } from '../shared/deploy-value';
 import { registryFromSettings, serveRegistry } from '../shared/registry-endpoint';
@@ -91,7 +90,7 @@ export = function register(RED: NodeAPI): void {
 
     const cacheNode = config.cache ? (RED.nodes.getNode(config.cache) as CacheNode | null) : null;
     // Writes that SCADA sends through the gateway reach the device through its own line.
-    const writer = (req: ModbusRequest) => line.request(device.unitId, req, { priority: 'demand' });
+    const writer: DeviceWriter = (req, options) => device.carry(req, options);
     cacheNode?.cache?.setWriter(name, writer);
     let last: ReadingMessage | undefined;
 

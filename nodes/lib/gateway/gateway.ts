@@ -6,9 +6,12 @@
  *
  * Exceptions: 01 writes disabled or unknown function; 02 registers never
  * polled (or a write outside the allow-list); 0A unit id not mapped, or no
- * poller to carry a write; 0B cached data older than the TTL, or the device
- * did not answer a write; 04 a write failed otherwise. A device's own
- * exception to a write is passed on.
+ * poller to carry a write; 0B cached data older than the TTL, or a write that
+ * never reached the device (line down, unit backing off, or still queued when
+ * the write timeout ran out: it is then cancelled); 04 a write that was sent
+ * but not confirmed (it may have taken effect; a late answer is reported), or
+ * failed otherwise. A device's own exception to a write is passed on. A
+ * confirmed write updates the cached registers at once.
  */
 import { EventEmitter } from 'events';
 import type { AddressInfo } from 'net';
@@ -16,9 +19,9 @@ import type { DeviceWriter, RegisterCache } from '../cache';
 import { ModbusException, ModbusRequest } from '../modbus/pdu';
 import type { HandlerResult, RequestHandler } from '../modbus/server-handler';
 import { ModbusTcpServer, TcpServerStats } from '../modbus/server-tcp';
-import { BackoffError, LinkError, ModbusTimeoutError } from '../modbus/transport-errors';
 import type { PointDef, RegisterType } from '../modbus/types';
 import { permissionForPoint, WritePermission, WriteRule } from './allow-list';
+import { carryWrite } from './write-carrier';
 
 export interface GatewayDevice {
   /** Device name as in the readings (msg.rtu.device). */
@@ -41,7 +44,7 @@ export interface GatewayOptions {
   pointsOf?: (device: string) => readonly PointDef[] | undefined;
   /** Carries a write to a device; by default the writer its poller registered on the cache. */
   write?: (device: string, req: ModbusRequest) => Promise<unknown>;
-  /** Longest wait for a device to confirm a write (ms, default 5000); then 0B. */
+  /** Longest wait for a device to confirm a write (ms, default 5000); then 0B if it was never sent (and it is cancelled), else 04. */
   writeTimeoutMs?: number;
   now?: () => number;
 }
@@ -55,6 +58,10 @@ export interface WriteEvent {
   values: number[];
   points: string[];
   ok: boolean;
+  /** Whether the write reached the wire (absent when refused by the gateway). */
+  sent?: boolean;
+  /** The device settled the write after SCADA had already been answered (with the exception in an earlier event). */
+  late?: boolean;
   /** Exception code answered when refused or failed. */
   exception?: number;
   error?: string;
@@ -70,20 +77,6 @@ export interface GatewayStats extends TcpServerStats {
 
 const READ_TABLE: Record<number, RegisterType> = { 1: 'coil', 2: 'discrete', 3: 'holding', 4: 'input' };
 
-/** The line's failures that mean "the device did not answer", told apart by class (never by `name`, which anyone can set). */
-function noAnswer(err: unknown): boolean {
-  return err instanceof ModbusTimeoutError || err instanceof BackoffError || err instanceof LinkError || err instanceof WriteTimeoutError;
-}
-
-/** The gateway gave up waiting for a device to confirm a write. */
-export class WriteTimeoutError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WriteTimeoutError';
-  }
-}
-
-/** Checks the device map; errors name the entry and what is wrong. */
 export function checkDeviceMap(devices: readonly GatewayDevice[]): GatewayDevice[] {
   const seen = new Map<number, string>();
   return devices.map((d, i) => {
@@ -193,23 +186,19 @@ export class ModbusGateway extends EventEmitter {
   }
 
   private async carry(writer: DeviceWriter, req: ModbusRequest, event: WriteEvent): Promise<HandlerResult> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new WriteTimeoutError(`no confirmation from ${event.device} within ${this.writeTimeoutMs} ms`));
-      }, this.writeTimeoutMs);
+    const confirmed = (): void => this.cache.applyWrite(event.device, event.registerType, event.address, event.values, this.now());
+    const describe = (why: string): string => `write to ${event.device} ${event.registerType} ${event.address}: ${why}`;
+    const result = await carryWrite(writer, req, event.device, this.writeTimeoutMs, (late, sent) => {
+      if (late.confirmed) confirmed();
+      const what = late.confirmed ? 'confirmed' : `failed (${late.error?.message})`;
+      this.emit('write', { ...event, ok: late.confirmed, late: true, sent, error: describe(`${what} after SCADA had been answered`) });
     });
-    try {
-      await Promise.race([writer(req), timeout]);
-      this.emit('write', { ...event, ok: true });
+    if (result.confirmed) {
+      confirmed();
+      this.emit('write', { ...event, ok: true, sent: true });
       return undefined;
-    } catch (err) {
-      const e = err as Error;
-      const code = err instanceof ModbusException ? err.code : noAnswer(err) ? 0x0b : 0x04;
-      this.emit('write', { ...event, exception: code, error: `write to ${event.device} ${event.registerType} ${event.address} failed: ${e?.message ?? String(err)}` });
-      throw this.exception(req.fc, code);
-    } finally {
-      clearTimeout(timer);
     }
+    this.emit('write', { ...event, sent: result.sent, exception: result.code, error: describe(`failed: ${result.error.message}`) });
+    throw this.exception(req.fc, result.code);
   }
 }

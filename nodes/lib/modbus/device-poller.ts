@@ -198,6 +198,14 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
     }
   }
 
+  /**
+   * Carries a raw write request (from the gateway) to the device, on demand. `signal` cancels it
+   * while it is still queued; `onSent` tells when it went on the wire.
+   */
+  carry(request: ModbusRequest, options: { signal?: AbortSignal; onSent?: () => void } = {}): Promise<number[]> {
+    return this.line.request(this.unitId, request, { priority: 'demand', signal: options.signal, onSend: options.onSent });
+  }
+
   /** Writes several points in the given order; stops at the first failure, naming what was written. */
   async writeMany(values: Record<string, PointValue>): Promise<WriteResult[]> {
     const done: WriteResult[] = [];

@@ -41,6 +41,14 @@ export class BackoffError extends Error {
   }
 }
 
+/** The caller abandoned the request (its AbortSignal fired) before it was sent (again). */
+export class RequestCancelledError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RequestCancelledError';
+  }
+}
+
 /** Prefixes an error's message with where it happened, keeping its class for `instanceof`. */
 export function withContext<E extends Error>(err: E, context: string): E {
   err.message = `${context}: ${err.message}`;
