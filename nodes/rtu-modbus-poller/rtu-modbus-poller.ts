@@ -25,6 +25,8 @@ type PollerConfig = NodeDef &
     unitIdType?: string;
     interval: string | number;
     includeRaw?: boolean;
+    /** 'mask' writes bit points with FC22; anything else (older flows: undefined) by read-modify-write. */
+    bitWrites?: string;
     cache?: string;
   };
 
@@ -81,6 +83,7 @@ export = function register(RED: NodeAPI): void {
         model: resolved.model,
         profile: resolved.profile,
         includeRaw: config.includeRaw !== false,
+        bitWrites: config.bitWrites === 'mask' ? 'mask' : 'read-modify-write',
       });
     } catch (err) {
       void lineNode.release(node.id);
