@@ -13,7 +13,7 @@ import type { IedReading } from '../lib/iec61850/readings';
 import type { ReadingMessage } from '../lib/reading';
 import { attachTestMode, shortText, status, writeRequest } from '../shared/runtime';
 import type { IedConfigNode } from '../rtu-iec61850-ied/ied-config';
-import { IedPollerNodeConfig, pollerOptionsFrom } from './poller-config';
+import { IedPollerNodeConfig, pollerOptionsFrom } from '../lib/iec61850/poller-config';
 
 type Done = (err?: Error) => void;
 

@@ -15,7 +15,7 @@ import { deployLookup, typedNumber } from '../shared/deploy-value';
 import { registryFromSettings, serveRegistry } from '../shared/registry-endpoint';
 import { attachTestMode, shortText, status, writeRequest } from '../shared/runtime';
 import type { LineConfigNode } from '../rtu-modbus-line/line-config';
-import { DeviceConfigError, planForEditor, PollerFields, resolveDevice } from './poller-config';
+import { DeviceConfigError, planForEditor, PollerFields, resolveDevice } from '../lib/modbus/poller-config';
 
 type PollerConfig = NodeDef &
   PollerFields & {

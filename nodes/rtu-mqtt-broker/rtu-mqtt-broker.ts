@@ -5,7 +5,8 @@
  */
 import type { NodeAPI } from 'node-red';
 import { MqttLink } from '../lib/publish/mqtt-link';
-import { BrokerConfig, BrokerConfigNode, BrokerCredentials, linkOptions } from './broker-config';
+import { BrokerCredentials, linkOptions } from '../lib/publish/broker-config';
+import type { BrokerConfig, BrokerConfigNode } from './broker-config';
 
 export = function register(RED: NodeAPI): void {
   function RtuMqttBrokerNode(this: BrokerConfigNode, config: BrokerConfig): void {

@@ -1,6 +1,6 @@
-/** Maps the editor's poller fields onto IedPoller options. */
-import type { IedLink } from '../lib/iec61850/ied-link';
-import type { IedPollerOptions, PointSpec, ReportSpec } from '../lib/iec61850/ied-poller';
+/** Maps the rtu-iec61850-poller form onto IedPoller options. */
+import type { IedLink } from './ied-link';
+import type { IedPollerOptions, PointSpec, ReportSpec } from './ied-poller';
 
 export interface IedPollerNodeConfig {
   name?: string;
