@@ -15,7 +15,7 @@ import { deployLookup, typedNumber } from '../shared/deploy-value';
 import { registryFromSettings, serveRegistry } from '../shared/registry-endpoint';
 import { attachTestMode, shortText, status, writeRequest } from '../shared/runtime';
 import type { LineConfigNode } from '../rtu-modbus-line/line-config';
-import { DeviceConfigError, planForEditor, PollerFields, resolveDevice } from '../lib/modbus/poller-config';
+import { DeviceConfigError, planForEditor, PollerFields, pollIntervalMs, ResolvedDevice, resolveDevice, unitIdProblem } from '../lib/modbus/poller-config';
 
 type PollerConfig = NodeDef &
   PollerFields & {
@@ -56,20 +56,26 @@ export = function register(RED: NodeAPI): void {
     if (!lineNode) return fail(`${where}: no Modbus line is configured`);
     if (lineNode.configError) return fail(`${where}: ${lineNode.configError}`);
 
-    let resolved;
+    // Every bad field is named at once, not one per deploy.
+    const problems: string[] = [];
+    let resolved: ResolvedDevice | undefined;
     try {
       resolved = resolveDevice(config, () => registry(false), where);
     } catch (err) {
-      return fail(err instanceof DeviceConfigError ? err.problems.join('\n') : (err as Error).message);
+      problems.push(...(err instanceof DeviceConfigError ? err.problems : [(err as Error).message]));
     }
-    let unitId: number;
+    let unitId = 0;
     try {
       // 0..255 here; the line's transport narrows it (1..247 on serial) with its own message.
       unitId = Number(typedNumber({ field: 'unit id', value: config.unitId, type: config.unitIdType, types: ['num', 'env'] }, deployLookup(RED, node), { min: 0, max: 255 }));
+      const wrong = unitIdProblem(unitId, where);
+      if (wrong) problems.push(wrong);
     } catch (err) {
-      return fail(`${where}: ${(err as Error).message}`);
+      problems.push(`${where}: ${(err as Error).message}`);
     }
-    const intervalMs = Math.round(Number(config.interval) * 1000);
+    const intervalMs = pollIntervalMs(config.interval, where);
+    if (typeof intervalMs === 'string') problems.push(intervalMs);
+    if (problems.length || !resolved || typeof intervalMs === 'string') return fail(problems.join('\n'));
     const line = lineNode.acquire(node.id) as ModbusLine;
     let device: DevicePoller;
     try {

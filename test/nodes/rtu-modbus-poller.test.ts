@@ -196,6 +196,17 @@ test('the unit id from an environment variable selects the unit; a bad one is na
   assert.equal((await nextMessage<ReadingMessage>('pw-out', isGood)).rtu.unitId, 2);
 });
 
+test('a bad interval is named in seconds, the unit of its field, and every bad field is reported at once', async () => {
+  await helper.load([lineNode, pollerNode], flow(poller('px', { name: 'two bad', unitId: 300, interval: 'abc' })));
+  const both = errorsOf('px').join('\n');
+  assert.match(both, /device "two bad": unit id 300 is not a whole number in 0\.\.255/);
+  assert.match(both, /device "two bad": interval "abc" is not a number of seconds >= 0/);
+  assert.doesNotMatch(both, /NaN|ms/);
+  await helper.unload();
+  await helper.load([lineNode, pollerNode], flow(poller('py', { name: 'negative', unitId: 1, interval: -1 })));
+  assert.ok(errorsOf('py').includes('device "negative": interval -1 is not a number of seconds >= 0'), errorsOf('py').join('\n'));
+});
+
 test('the line reports its health while pollers use it, and leaves the health registry on redeploy', async () => {
   const { health } = await import('../../nodes/lib/health/registry');
   await helper.load([lineNode, pollerNode], flow(poller('pa', { name: 'meter a', unitId: 1 }), poller('pb', { name: 'meter b', unitId: 2 })));

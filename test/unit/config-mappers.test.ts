@@ -5,7 +5,7 @@ import { iedOptionsFrom, reconnectMaxMs } from '../../nodes/lib/iec61850/ied-con
 import type { IedLink } from '../../nodes/lib/iec61850/ied-link';
 import { pollerOptionsFrom } from '../../nodes/lib/iec61850/poller-config';
 import { describeTransport, lineOptionsFrom } from '../../nodes/lib/modbus/line-config';
-import { DeviceConfigError, planForEditor, resolveDevice } from '../../nodes/lib/modbus/poller-config';
+import { DeviceConfigError, planForEditor, pollIntervalMs, resolveDevice } from '../../nodes/lib/modbus/poller-config';
 import { linkOptions } from '../../nodes/lib/publish/broker-config';
 import { sharedRegistry } from '../../nodes/lib/registry';
 
@@ -99,4 +99,14 @@ test('IEC 61850 IED and poller: numbers named when bad, seconds become ms', () =
   assert.equal(r.report?.triggers?.dataChange, true);
   assert.equal(r.report?.triggers?.integrity, false);
   assert.throws(() => pollerOptionsFrom({ ied: 'x', report: true, controlBlock: 'cb', integrityPeriod: '-1' }, 'inv1', link), /integrity period "-1" is not a number of seconds/);
+});
+
+test('interval fields are checked in seconds, their own unit, and two bad fields are both named', () => {
+  assert.equal(pollIntervalMs('2.5', 'device "d"'), 2500);
+  assert.equal(pollIntervalMs('abc', 'device "d"'), 'device "d": interval "abc" is not a number of seconds >= 0');
+  assert.equal(pollIntervalMs(-1, 'device "d"'), 'device "d": interval -1 is not a number of seconds >= 0');
+  assert.throws(
+    () => pollerOptionsFrom({ ied: 'x', interval: 'soon', report: true, controlBlock: 'cb', integrityPeriod: '-5' }, 'inv1', {} as IedLink),
+    (err: Error) => /interval "soon" is not a number of seconds >= 0/.test(err.message) && /integrity period "-5" is not a number of seconds >= 0/.test(err.message),
+  );
 });

@@ -95,6 +95,21 @@ export function resolveDevice(fields: PollerFields, registry: () => MeterRegistr
   }
 }
 
+/** The interval field (seconds) in ms, or what is wrong with it, worded in the field's own unit. */
+export function pollIntervalMs(raw: unknown, context: string): number | string {
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    return `${context}: interval ${typeof raw === 'string' ? JSON.stringify(raw) : String(raw)} is not a number of seconds >= 0`;
+  }
+  return Math.round(seconds * 1000);
+}
+
+/** A unit id as any line takes it (0..255; a serial line narrows it to 1..247 itself), or what is wrong with it. */
+export function unitIdProblem(unitId: number, context: string): string | undefined {
+  if (Number.isInteger(unitId) && unitId >= 0 && unitId <= 255) return undefined;
+  return `${context}: unit id ${unitId} is not a whole number in 0..255`;
+}
+
 /** The plan in the shape the editor prints. */
 export function planForEditor(plan: ReadPlan): { summary: string; requests: Array<{ fc: number; registerType: string; address: number; quantity: number; points: string[] }> } {
   return {
