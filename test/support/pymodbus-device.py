@@ -10,6 +10,11 @@ Holding registers 0..99 start at 1000 * unit + address, input registers at
 1000 * unit + 500 + address; reading past 99 is answered with exception 02.
 Prints "READY <port>" once serving, then "SET <fc> <address> <values>" for every
 write the device executes (and FC22 mask writes as the register they produce).
+
+With --faults, a read of holding register 90..93 (FC3) is answered with a damaged
+frame: pymodbus builds the correct answer and this script breaks it the way a line
+does. 90: CRC damaged (RTU); 91: short (RTU: truncated; TCP: the PDU is cut and the
+MBAP length says so); 92: garbage bytes before the good answer; 93: garbage only (RTU).
 """
 import argparse
 import os
@@ -38,12 +43,32 @@ def slave(unit):
                         hr=block(unit * 1000), ir=block(unit * 1000 + 500), zero_mode=True)
 
 
+GARBAGE = bytes([0xFF, 0x00, 0x13, 0x37, 0xDE, 0xAD])
+
+
 class Device:
-    def __init__(self, units, framer_class, write):
+    def __init__(self, units, framer_class, write, faults=False):
         self.context = ModbusServerContext(slaves={u: slave(u) for u in units}, single=False)
         self.units = list(units)
         self.framer = framer_class(ServerDecoder())
         self.write = write
+        self.faults = faults
+        self.rtu = framer_class is ModbusRtuFramer
+
+    def damage(self, request, packet):
+        fault = getattr(request, "address", None) if self.faults and request.function_code == 3 else None
+        if fault == 90 and self.rtu:
+            return packet[:-1] + bytes([packet[-1] ^ 0x5A])
+        if fault == 91:
+            if self.rtu:
+                return packet[: len(packet) - 4]
+            pdu = packet[7:-2]  # MBAP header (7 bytes), then the PDU cut by two bytes
+            return packet[:4] + (len(pdu) + 1).to_bytes(2, "big") + packet[6:7] + pdu
+        if fault == 92:
+            return GARBAGE + packet
+        if fault == 93 and self.rtu:
+            return GARBAGE + GARBAGE
+        return packet
 
     def feed(self, data):
         self.framer.processIncomingPacket(data, self.execute, unit=self.units, single=False)
@@ -57,7 +82,7 @@ class Device:
             response = request.doException(ModbusExceptions.SlaveFailure)
         response.transaction_id = request.transaction_id
         response.unit_id = request.unit_id
-        self.write(self.framer.buildPacket(response))
+        self.write(self.damage(request, self.framer.buildPacket(response)))
 
 
 def serve_tcp(args, units):
@@ -75,7 +100,7 @@ def serve_tcp(args, units):
                     return  # the test went away
             elif s is listener:
                 conn, _ = listener.accept()
-                clients[conn] = Device(units, ModbusSocketFramer, conn.sendall)
+                clients[conn] = Device(units, ModbusSocketFramer, conn.sendall, args.faults)
             else:
                 data = s.recv(4096)
                 if data:
@@ -87,7 +112,7 @@ def serve_tcp(args, units):
 
 def serve_serial(args, units):
     fd = os.open(args.serial, os.O_RDWR | os.O_NOCTTY)
-    device = Device(units, ModbusRtuFramer, lambda packet: os.write(fd, packet))
+    device = Device(units, ModbusRtuFramer, lambda packet: os.write(fd, packet), args.faults)
     print("READY 0", flush=True)
     while True:
         ready, _, _ = select.select([fd, sys.stdin], [], [])
@@ -103,6 +128,7 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--serial")
     parser.add_argument("--units", default="1")
+    parser.add_argument("--faults", action="store_true")
     args = parser.parse_args()
     units = [int(u) for u in args.units.split(",")]
     if args.serial:

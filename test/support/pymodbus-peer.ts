@@ -36,6 +36,8 @@ export interface PyDeviceOptions {
   port?: number;
   serial?: string;
   units?: number[];
+  /** Damaged answers to reads of holding 90..93 (see pymodbus-device.py). */
+  faults?: boolean;
 }
 
 /** Runs a python script that prints "READY <port>" once serving; stdin closing stops it. */
@@ -71,6 +73,7 @@ export function startPythonPeer(script: string, args: string[], onLine: (line: s
 
 export async function startPyDevice(options: PyDeviceOptions): Promise<PyDevice> {
   const args = ['--units', (options.units ?? [1]).join(',')];
+  if (options.faults) args.push('--faults');
   if (options.serial) args.push('--serial', options.serial);
   else args.push('--tcp', '--port', String(options.port ?? 0));
   const writes: PyWrite[] = [];
