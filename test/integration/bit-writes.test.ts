@@ -10,7 +10,7 @@ import { ModbusException } from '../../nodes/lib/modbus/pdu';
 import type { PointDef } from '../../nodes/lib/modbus/types';
 import { startSerialPeer } from '../support/modbus-serial-peer';
 import { startPyDevice } from '../support/pymodbus-peer';
-import { rejection } from '../support/wait';
+import { rejection, waitFor } from '../support/wait';
 
 const REG = 8;
 const POINTS: PointDef[] = [
@@ -54,8 +54,11 @@ test('bit writes by FC22 mask write are applied by the device itself (pymodbus)'
     assert.deepEqual(results.map((r) => r.fc), [22, 22, 22, 22]);
     const [word] = await line.request(1, { fc: 3, address: REG, quantity: 1 });
     assert.equal(word, (1008 | 0b11) & ~(1 << 9) | (6 << 12), `register is ${word.toString(2)}`);
+    // The device's log arrives on its own pipe, not with the answers.
+    await waitFor(() => py.writes.length >= 4, 'the device to log four writes');
     assert.deepEqual(py.writes.map((w) => w.fc), [22, 22, 22, 22], 'no read-modify-write: every change was a mask write');
     await device.write('setpoint', 77);
+    await waitFor(() => py.writes.length >= 5, 'the device to log the setpoint write');
     assert.deepEqual(py.writes.at(-1), { fc: 6, address: REG + 1, values: [77] }, 'whole registers are still written with FC6');
   } finally {
     await line.stop();
