@@ -11,7 +11,8 @@ import { DevicePoller } from '../../nodes/lib/modbus/device-poller';
 import { ModbusLine } from '../../nodes/lib/modbus/line';
 import type { PointDef } from '../../nodes/lib/modbus/types';
 import { SerialPeer, startSerialPeer } from '../support/modbus-serial-peer';
-import { waitFor } from '../support/wait';
+import { RequestCancelledError } from '../../nodes/lib/modbus/transport-errors';
+import { rejection, waitFor } from '../support/wait';
 
 let peer: SerialPeer;
 let line: ModbusLine;
@@ -106,4 +107,22 @@ test('a confirmed write updates the cache at once', async () => {
   await scada.writeRegisters(30, [5, 6]);
   assert.deepEqual(peer.holding.slice(30, 32), [5, 6]);
   assert.deepEqual((await scada.readHoldingRegisters(30, 2)).data, [5, 6], 'SCADA reads what it wrote, not the value of the last poll');
+});
+
+test('a cancelled request is never sent again: no retry after its signal fired', async () => {
+  const retrying = new ModbusLine({ name: 'retrying', transport: { kind: 'tcp', host: '127.0.0.1', port: peer.port }, timeoutMs: 100, retries: 3, reconnectAfterTimeouts: 0 });
+  retrying.start();
+  await waitFor(() => retrying.connected, 'connect');
+  const slow = peer.holdRead(38);
+  const controller = new AbortController();
+  let sends = 0;
+  try {
+    const err = await rejection(retrying.request(1, { fc: 3, address: 38, quantity: 1 }, { signal: controller.signal, onSend: () => (sends++, controller.abort()) }));
+    assert.ok(err instanceof RequestCancelledError, `${err.name}: ${err.message}`);
+    assert.equal(sends, 1, 'the first attempt timed out; its three retries were never sent');
+    assert.equal(retrying.stats().counters.requests, 1);
+  } finally {
+    slow.release();
+    await retrying.stop();
+  }
 });
