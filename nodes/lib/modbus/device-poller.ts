@@ -433,5 +433,5 @@ function showValue(value: unknown): string {
 }
 
 function checkInterval(intervalMs: number, where: string): void {
-  if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new Error(`${where}: intervalMs must be a number of milliseconds >= 0, got ${intervalMs}`);
+  if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new Error(`${where}: interval ${intervalMs} ms is not a number >= 0`);
 }
