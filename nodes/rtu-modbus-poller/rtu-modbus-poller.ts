@@ -7,7 +7,6 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { DeviceWriter, RegisterCache } from '../lib/cache';
 import { fleet } from '../lib/fleet';
 import { health } from '../lib/health/registry';
-import { DevicePoller } from '../lib/modbus/device-poller';
 import { deviceHealthInput } from '../lib/modbus/health-input';
 import type { ModbusLine } from '../lib/modbus/line';
 import type { PointValue, ReadingMessage } from '../lib/reading';
@@ -15,7 +14,8 @@ import { deployLookup, typedNumber } from '../shared/deploy-value';
 import { registryFromSettings, serveRegistry } from '../shared/registry-endpoint';
 import { attachTestMode, shortText, status, writeRequest } from '../shared/runtime';
 import type { LineConfigNode } from '../rtu-modbus-line/line-config';
-import { DeviceConfigError, planForEditor, PollerFields, pollIntervalMs, ResolvedDevice, resolveDevice, unitIdProblem } from '../lib/modbus/poller-config';
+import { DeviceConfigError, planForEditor, PollerFields, pollIntervalMs, ResolvedDevice, resolveDevice } from '../lib/modbus/poller-config';
+import { DevicePoller, unitIdProblem } from '../lib/modbus/device-poller';
 
 type PollerConfig = NodeDef &
   PollerFields & {
@@ -56,7 +56,8 @@ export = function register(RED: NodeAPI): void {
     if (!lineNode) return fail(`${where}: no Modbus line is configured`);
     if (lineNode.configError) return fail(`${where}: ${lineNode.configError}`);
 
-    // Every bad field is named at once, not one per deploy.
+    // Every bad field is named at once, not one per deploy; the unit id range depends on the line.
+    const line = lineNode.acquire(node.id) as ModbusLine;
     const problems: string[] = [];
     let resolved: ResolvedDevice | undefined;
     try {
@@ -66,17 +67,18 @@ export = function register(RED: NodeAPI): void {
     }
     let unitId = 0;
     try {
-      // 0..255 here; the line's transport narrows it (1..247 on serial) with its own message.
       unitId = Number(typedNumber({ field: 'unit id', value: config.unitId, type: config.unitIdType, types: ['num', 'env'] }, deployLookup(RED, node), { min: 0, max: 255 }));
-      const wrong = unitIdProblem(unitId, where);
+      const wrong = unitIdProblem(unitId, line, where);
       if (wrong) problems.push(wrong);
     } catch (err) {
       problems.push(`${where}: ${(err as Error).message}`);
     }
     const intervalMs = pollIntervalMs(config.interval, where);
     if (typeof intervalMs === 'string') problems.push(intervalMs);
-    if (problems.length || !resolved || typeof intervalMs === 'string') return fail(problems.join('\n'));
-    const line = lineNode.acquire(node.id) as ModbusLine;
+    if (problems.length || !resolved || typeof intervalMs === 'string') {
+      void lineNode.release(node.id);
+      return fail(problems.join('\n'));
+    }
     let device: DevicePoller;
     try {
       device = new DevicePoller({

@@ -199,7 +199,7 @@ test('the unit id from an environment variable selects the unit; a bad one is na
 test('a bad interval is named in seconds, the unit of its field, and every bad field is reported at once', async () => {
   await helper.load([lineNode, pollerNode], flow(poller('px', { name: 'two bad', unitId: 300, interval: 'abc' })));
   const both = errorsOf('px').join('\n');
-  assert.match(both, /device "two bad": unit id 300 is not a whole number in 0\.\.255/);
+  assert.match(both, /device "two bad": unit id 300 is not a whole number in 0\.\.255 on line "sim line"/);
   assert.match(both, /device "two bad": interval "abc" is not a number of seconds >= 0/);
   assert.doesNotMatch(both, /NaN|ms/);
   await helper.unload();

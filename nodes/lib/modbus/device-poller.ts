@@ -122,11 +122,8 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
     if (typeof name !== 'string' || !name) throw new Error('Modbus device: name is required');
     const where = `device "${name}"`;
     if (!options.line) throw new Error(`${where}: no line`);
-    const maxUnit = options.line.transport.serial ? 247 : 255;
-    const minUnit = options.line.transport.serial ? 1 : 0;
-    if (!Number.isInteger(options.unitId) || options.unitId < minUnit || options.unitId > maxUnit) {
-      throw new Error(`${where}: unit id ${options.unitId} is not a whole number in ${minUnit}..${maxUnit} on line "${options.line.name}"`);
-    }
+    const wrongUnit = unitIdProblem(options.unitId, options.line, where);
+    if (wrongUnit) throw new Error(wrongUnit);
     checkInterval(options.intervalMs, where);
     if (!Array.isArray(options.points) || options.points.length === 0) throw new Error(`${where}: no points to read`);
     this.name = name;
@@ -426,6 +423,14 @@ function settleAll(requests: ModbusRequest[], send: (req: ModbusRequest) => Prom
       );
     }
   });
+}
+
+/** A unit id the line can address (0..255 over TCP, 1..247 on a serial bus), or what is wrong with it. */
+export function unitIdProblem(unitId: number, line: Pick<ModbusLine, 'name' | 'transport'>, context: string): string | undefined {
+  const min = line.transport.serial ? 1 : 0;
+  const max = line.transport.serial ? 247 : 255;
+  if (Number.isInteger(unitId) && unitId >= min && unitId <= max) return undefined;
+  return `${context}: unit id ${unitId} is not a whole number in ${min}..${max} on line "${line.name}"`;
 }
 
 function showValue(value: unknown): string {

@@ -104,12 +104,6 @@ export function pollIntervalMs(raw: unknown, context: string): number | string {
   return Math.round(seconds * 1000);
 }
 
-/** A unit id as any line takes it (0..255; a serial line narrows it to 1..247 itself), or what is wrong with it. */
-export function unitIdProblem(unitId: number, context: string): string | undefined {
-  if (Number.isInteger(unitId) && unitId >= 0 && unitId <= 255) return undefined;
-  return `${context}: unit id ${unitId} is not a whole number in 0..255`;
-}
-
 /** The plan in the shape the editor prints. */
 export function planForEditor(plan: ReadPlan): { summary: string; requests: Array<{ fc: number; registerType: string; address: number; quantity: number; points: string[] }> } {
   return {
