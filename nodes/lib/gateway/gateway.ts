@@ -15,7 +15,7 @@
  */
 import { EventEmitter } from 'events';
 import type { AddressInfo } from 'net';
-import type { DeviceWriter, RegisterCache } from '../cache';
+import type { DeviceWriteOptions, DeviceWriter, RegisterCache } from '../cache';
 import { ModbusException, ModbusRequest } from '../modbus/pdu';
 import type { HandlerResult, RequestHandler } from '../modbus/server-handler';
 import { ModbusTcpServer, TcpServerStats } from '../modbus/server-tcp';
@@ -42,8 +42,8 @@ export interface GatewayOptions {
   allowWrites?: WriteRule[];
   /** Points of a device, to resolve point names on the allow-list (from the registry, by the device's model). */
   pointsOf?: (device: string) => readonly PointDef[] | undefined;
-  /** Carries a write to a device; by default the writer its poller registered on the cache. */
-  write?: (device: string, req: ModbusRequest) => Promise<unknown>;
+  /** Carries a write to a device; by default the writer its poller registered on the cache. Same contract as a DeviceWriter. */
+  write?: (device: string, req: ModbusRequest, options?: DeviceWriteOptions) => Promise<unknown>;
   /** Longest wait for a device to confirm a write (ms, default 5000); then 0B if it was never sent (and it is cancelled), else 04. */
   writeTimeoutMs?: number;
   now?: () => number;
@@ -77,6 +77,7 @@ export interface GatewayStats extends TcpServerStats {
 
 const READ_TABLE: Record<number, RegisterType> = { 1: 'coil', 2: 'discrete', 3: 'holding', 4: 'input' };
 
+/** Checks the device map; errors name the entry and what is wrong. */
 export function checkDeviceMap(devices: readonly GatewayDevice[]): GatewayDevice[] {
   const seen = new Map<number, string>();
   return devices.map((d, i) => {
@@ -179,7 +180,7 @@ export class ModbusGateway extends EventEmitter {
       }
     }
     event.points = permitted.map((p) => p.point ?? `${p.registerType}@${p.address}`);
-    const writer: DeviceWriter | undefined = this.options.write ? (r) => this.options.write!(device, r) : this.cache.writer(device);
+    const writer: DeviceWriter | undefined = this.options.write ? (r, o) => this.options.write!(device, r, o) : this.cache.writer(device);
     if (!writer) refuse(0x0a, `no poller carries writes for ${device}`);
     this.counters.writes++;
     return this.carry(writer as DeviceWriter, req, event);
