@@ -115,6 +115,16 @@ test('an input message reads on demand; a write to a read-only point fails with 
   assert.match(await failed, /voltage_l1_n/);
 });
 
+test('"Bit writes: mask" writes bit points with FC22; a device without it says so', async () => {
+  const points = [{ name: 'flag', registerType: 'holding', address: 0, dataType: 'bool', bit: 2, writable: true }];
+  await helper.load([lineNode, pollerNode], flow(poller('pf', { name: 'flags', unitId: 1, interval: 60, source: 'points', points, bitWrites: 'mask' })));
+  const node = helper.getNode('pf') as unknown as { receive(m: unknown): void; on(e: string, cb: (a: unknown) => void): void };
+  const failed = new Promise<string>((resolve) => node.on('call:error', (call) => resolve(String((call as { args: unknown[] }).args[0]))));
+  node.receive({ write: { flag: true } });
+  // The simulator has no FC22: the node asked for it, and the refusal tells the user what to change.
+  assert.match(await failed, /device "flags": write true to point "flag": .*exception 01 .*FC22.*does not support mask write/);
+});
+
 test('the editor plan preview merges the profile into the fewest reads', async () => {
   await helper.load([lineNode, pollerNode], flow(poller('pm', { name: 'meter', unitId: 1 })));
   const res = await helper
