@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite talks to: socat (pty pairs for
-# real serial tests), mbpoll (an independent Modbus master), chromium (the
+# real serial tests), mbpoll (an independent Modbus master), python3-pymodbus
+# (an independent Modbus device, run with /usr/bin/python3), chromium (the
 # dashboard and editor tests), mosquitto (a real broker for the Sparkplug tests and
 # benchmark), influxdb (a real InfluxDB 1.x for the line protocol test; the test
 # starts its own influxd). Skips what is already there.
@@ -11,6 +12,7 @@ command -v mbpoll >/dev/null 2>&1 || need+=(mbpoll)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v influxd >/dev/null 2>&1 || [ -x /usr/bin/influxd ] || need+=(influxdb)
+/usr/bin/python3 -c 'import pymodbus' >/dev/null 2>&1 || need+=(python3-pymodbus)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -66,7 +66,7 @@ export = function register(RED: NodeAPI): void {
       },
     });
     gateway.on('write', (e: WriteEvent) => {
-      if (!e.ok) node.warn(`${where}: ${e.error}`);
+      if (!e.ok || e.late) node.warn(`${where}: ${e.error}`);
       node.send({ topic: `write/${e.device}`, payload: e } as NodeMessage);
     });
     gateway.server.on('handlerError', (err: Error) => node.warn(`${where}: ${err.message}`));

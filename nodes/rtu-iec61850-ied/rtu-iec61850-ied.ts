@@ -6,7 +6,8 @@
 import type { NodeAPI, NodeDef } from 'node-red';
 import { IedLink } from '../lib/iec61850/ied-link';
 import { health } from '../lib/health/registry';
-import { IedConfigNode, IedCredentials, IedNodeConfig, iedOptionsFrom, reconnectMaxMs } from './ied-config';
+import { IedCredentials, IedNodeConfig, iedOptionsFrom, reconnectMaxMs } from '../lib/iec61850/ied-config';
+import type { IedConfigNode } from './ied-config';
 
 export = function register(RED: NodeAPI): void {
   function RtuIec61850IedNode(this: IedConfigNode, config: NodeDef & IedNodeConfig) {

@@ -14,7 +14,7 @@ import type { ReadingMessage } from '../lib/reading';
 import { attachTestMode, shortText, status, userDirPath, writeRequest } from '../shared/runtime';
 import { entryIdStore } from '../lib/iec61850/entry-ids';
 import type { IedConfigNode } from '../rtu-iec61850-ied/ied-config';
-import { IedPollerNodeConfig, pollerOptionsFrom } from './poller-config';
+import { IedPollerNodeConfig, pollerOptionsFrom } from '../lib/iec61850/poller-config';
 
 type Done = (err?: Error) => void;
 

@@ -1,7 +1,7 @@
-/** Maps the editor's line fields onto engine options, naming every bad field. */
+/** What the rtu-modbus-line config node offers its pollers, and its site values read at deploy. */
 import type { Node } from 'node-red';
-import type { LineOptions, ModbusLine } from '../lib/modbus/line';
-import type { Parity, TransportConfig } from '../lib/modbus/transport-types';
+import type { LineNodeConfig } from '../lib/modbus/line-config';
+import type { ModbusLine } from '../lib/modbus/line';
 import { Lookup, typedNumber, typedText } from '../shared/deploy-value';
 
 export interface LineConfigNode extends Node {
@@ -12,87 +12,26 @@ export interface LineConfigNode extends Node {
   lineName: string;
 }
 
-export interface LineNodeConfig {
-  name?: string;
-  transport?: string;
-  host?: string;
-  /** Where host, port and serial path come from: typed (undefined in older flows) or an env variable. */
+/** The form as saved: host, port and serial path may name an environment variable instead. */
+export interface LineNodeFields extends LineNodeConfig {
   hostType?: string;
-  port?: string | number;
   portType?: string;
-  serialPath?: string;
   serialPathType?: string;
-  baudRate?: string | number;
-  parity?: string;
-  dataBits?: string | number;
-  stopBits?: string | number;
-  timeout?: string | number;
-  retries?: string | number;
-  interRequestDelay?: string | number;
-  maxOutstanding?: string | number;
-  unitBackoffMax?: string | number;
-  reconnectMax?: string | number;
-}
-
-function numberField(cfg: LineNodeConfig, field: keyof LineNodeConfig, min: number, max: number, fallback?: number): number {
-  const raw = cfg[field];
-  if ((raw === undefined || raw === '') && fallback !== undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new Error(`${field} ${JSON.stringify(raw)} is not a number in ${min}..${max}`);
-  }
-  return value;
-}
-
-function transportFrom(cfg: LineNodeConfig, lookup: Lookup): TransportConfig {
-  const kind = cfg.transport || 'tcp';
-  if (kind === 'tcp' || kind === 'rtu-tcp') {
-    // Only the fields this transport uses are looked up: a serial path variable unset on a TCP site is no error.
-    const host = typedText({ field: 'host', value: cfg.host, type: cfg.hostType, types: ['str', 'env'] }, lookup, true).trim();
-    if (!host) throw new Error('host is empty');
-    const port = typedNumber({ field: 'port', value: cfg.port, type: cfg.portType, types: ['num', 'env'] }, lookup, { min: 1, max: 65535 });
-    return { kind, host, port: numberField({ port: port as LineNodeConfig['port'] }, 'port', 1, 65535) };
-  }
-  if (kind === 'rtu-serial') {
-    const path = typedText({ field: 'serial path', value: cfg.serialPath, type: cfg.serialPathType, types: ['str', 'env'] }, lookup, true).trim();
-    if (!path) throw new Error('serialPath is empty: choose the serial port of the RS485/RS232 adapter');
-    const parity = String(cfg.parity || 'none');
-    if (!['none', 'even', 'odd', 'mark', 'space'].includes(parity)) throw new Error(`parity "${parity}" is not none, even or odd`);
-    const dataBits = numberField(cfg, 'dataBits', 5, 8, 8);
-    const stopBits = numberField(cfg, 'stopBits', 1, 2, 1);
-    return {
-      kind: 'rtu',
-      path,
-      baudRate: numberField(cfg, 'baudRate', 300, 4000000),
-      parity: parity as Parity,
-      dataBits: dataBits as 5 | 6 | 7 | 8,
-      stopBits: stopBits as 1 | 2,
-    };
-  }
-  throw new Error(`transport "${kind}" is not tcp, rtu-serial or rtu-tcp`);
 }
 
 /**
- * Throws an Error whose message names the field and value at fault. `lookup` reads the fields
- * set to come from an environment variable, once, at deploy.
+ * Host and port, or the serial path, typed or looked up once at deploy (one flow, many sites).
+ * Only the fields the transport uses are looked up: a serial path variable unset on a TCP site is no error.
  */
-export function lineOptionsFrom(cfg: LineNodeConfig, fallbackName: string, lookup: Lookup): LineOptions {
-  const transport = transportFrom(cfg, lookup);
-  const delay = numberField(cfg, 'interRequestDelay', 0, 10000, 0);
-  return {
-    name: cfg.name || fallbackName,
-    transport,
-    timeoutMs: numberField(cfg, 'timeout', 10, 120000, 1000),
-    retries: numberField(cfg, 'retries', 0, 10, 1),
-    // 0 on a serial line means "the protocol's own 3.5 character times".
-    interRequestDelayMs: delay > 0 ? delay : undefined,
-    maxOutstanding: transport.kind === 'tcp' ? numberField(cfg, 'maxOutstanding', 1, 64, 1) : 1,
-    unitBackoff: { maxMs: numberField(cfg, 'unitBackoffMax', 1, 3600, 60) * 1000 },
-    reconnect: { maxMs: numberField(cfg, 'reconnectMax', 1, 3600, 30) * 1000 },
-  };
-}
-
-export function describeTransport(t: TransportConfig): string {
-  if (t.kind === 'rtu') return `RTU ${t.path} ${t.baudRate} ${t.parity ?? 'none'}`;
-  return `${t.kind === 'tcp' ? 'TCP' : 'RTU/TCP'} ${t.host}:${t.port}`;
+export function withSiteValues(cfg: LineNodeFields, lookup: Lookup): LineNodeConfig {
+  const kind = cfg.transport || 'tcp';
+  if (kind === 'tcp' || kind === 'rtu-tcp') {
+    const host = typedText({ field: 'host', value: cfg.host, type: cfg.hostType, types: ['str', 'env'] }, lookup, true);
+    const port = typedNumber({ field: 'port', value: cfg.port, type: cfg.portType, types: ['num', 'env'] }, lookup, { min: 1, max: 65535 });
+    return { ...cfg, host, port: port as LineNodeConfig['port'] };
+  }
+  if (kind === 'rtu-serial') {
+    return { ...cfg, serialPath: typedText({ field: 'serial path', value: cfg.serialPath, type: cfg.serialPathType, types: ['str', 'env'] }, lookup, true) };
+  }
+  return cfg;
 }

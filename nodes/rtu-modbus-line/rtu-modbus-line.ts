@@ -8,17 +8,18 @@ import { lineHealthInput } from '../lib/modbus/health-input';
 import { ModbusLine } from '../lib/modbus/line';
 import { listSerialPorts } from '../lib/modbus/serial-ports';
 import { deployLookup } from '../shared/deploy-value';
-import { describeTransport, LineConfigNode, LineNodeConfig, lineOptionsFrom } from './line-config';
+import { describeTransport, lineOptionsFrom } from '../lib/modbus/line-config';
+import { LineConfigNode, LineNodeFields, withSiteValues } from './line-config';
 
 export = function register(RED: NodeAPI): void {
-  function RtuModbusLineNode(this: LineConfigNode, config: NodeDef & LineNodeConfig) {
+  function RtuModbusLineNode(this: LineConfigNode, config: NodeDef & LineNodeFields) {
     RED.nodes.createNode(this, config);
     const users = new Set<string>();
     let line: ModbusLine | undefined;
     this.lineName = config.name || `line ${config.id}`;
 
     try {
-      const options = lineOptionsFrom(config, this.lineName, deployLookup(RED, this));
+      const options = lineOptionsFrom(withSiteValues(config, deployLookup(RED, this)), this.lineName);
       line = new ModbusLine(options);
       const label = `${this.lineName} (${describeTransport(options.transport)})`;
       line.on('connect', () => this.log(`${label}: connected`));

@@ -4,19 +4,18 @@
  * in the fleet (verification, dashboard) and the health registry.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import type { RegisterCache } from '../lib/cache';
+import type { DeviceWriter, RegisterCache } from '../lib/cache';
 import { fleet } from '../lib/fleet';
 import { health } from '../lib/health/registry';
-import { DevicePoller } from '../lib/modbus/device-poller';
 import { deviceHealthInput } from '../lib/modbus/health-input';
 import type { ModbusLine } from '../lib/modbus/line';
-import type { ModbusRequest } from '../lib/modbus/pdu';
 import type { PointValue, ReadingMessage } from '../lib/reading';
 import { deployLookup, typedNumber } from '../shared/deploy-value';
 import { registryFromSettings, serveRegistry } from '../shared/registry-endpoint';
 import { attachTestMode, shortText, status, writeRequest } from '../shared/runtime';
 import type { LineConfigNode } from '../rtu-modbus-line/line-config';
-import { DeviceConfigError, planForEditor, PollerFields, resolveDevice } from './poller-config';
+import { DeviceConfigError, planForEditor, PollerFields, pollIntervalMs, ResolvedDevice, resolveDevice } from '../lib/modbus/poller-config';
+import { DevicePoller, unitIdProblem } from '../lib/modbus/device-poller';
 
 type PollerConfig = NodeDef &
   PollerFields & {
@@ -26,6 +25,8 @@ type PollerConfig = NodeDef &
     unitIdType?: string;
     interval: string | number;
     includeRaw?: boolean;
+    /** 'mask' writes bit points with FC22; anything else (older flows: undefined) by read-modify-write. */
+    bitWrites?: string;
     cache?: string;
   };
 
@@ -58,21 +59,29 @@ export = function register(RED: NodeAPI): void {
     if (!lineNode) return fail(`${where}: no Modbus line is configured`);
     if (lineNode.configError) return fail(`${where}: ${lineNode.configError}`);
 
-    let resolved;
+    // Every bad field is named at once, not one per deploy; the unit id range depends on the line.
+    const line = lineNode.acquire(node.id) as ModbusLine;
+    const problems: string[] = [];
+    let resolved: ResolvedDevice | undefined;
     try {
       resolved = resolveDevice(config, () => registry(false), where);
     } catch (err) {
-      return fail(err instanceof DeviceConfigError ? err.problems.join('\n') : (err as Error).message);
+      problems.push(...(err instanceof DeviceConfigError ? err.problems : [(err as Error).message]));
     }
-    let unitId: number;
+    let unitId = 0;
     try {
-      // 0..255 here; the line's transport narrows it (1..247 on serial) with its own message.
       unitId = Number(typedNumber({ field: 'unit id', value: config.unitId, type: config.unitIdType, types: ['num', 'env'] }, deployLookup(RED, node), { min: 0, max: 255 }));
+      const wrong = unitIdProblem(unitId, line, where);
+      if (wrong) problems.push(wrong);
     } catch (err) {
-      return fail(`${where}: ${(err as Error).message}`);
+      problems.push(`${where}: ${(err as Error).message}`);
     }
-    const intervalMs = Math.round(Number(config.interval) * 1000);
-    const line = lineNode.acquire(node.id) as ModbusLine;
+    const intervalMs = pollIntervalMs(config.interval, where);
+    if (typeof intervalMs === 'string') problems.push(intervalMs);
+    if (problems.length || !resolved || typeof intervalMs === 'string') {
+      void lineNode.release(node.id);
+      return fail(problems.join('\n'));
+    }
     let device: DevicePoller;
     try {
       device = new DevicePoller({
@@ -85,6 +94,7 @@ export = function register(RED: NodeAPI): void {
         model: resolved.model,
         profile: resolved.profile,
         includeRaw: config.includeRaw !== false,
+        bitWrites: config.bitWrites === 'mask' ? 'mask' : 'read-modify-write',
       });
     } catch (err) {
       void lineNode.release(node.id);
@@ -94,7 +104,7 @@ export = function register(RED: NodeAPI): void {
 
     const cacheNode = config.cache ? (RED.nodes.getNode(config.cache) as CacheNode | null) : null;
     // Writes that SCADA sends through the gateway reach the device through its own line.
-    const writer = (req: ModbusRequest) => line.request(device.unitId, req, { priority: 'demand' });
+    const writer: DeviceWriter = (req, options) => device.carry(req, options);
     cacheNode?.cache?.setWriter(name, writer);
     let last: ReadingMessage | undefined;
 

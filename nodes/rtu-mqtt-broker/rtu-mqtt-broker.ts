@@ -6,7 +6,8 @@
 import type { NodeAPI } from 'node-red';
 import { MqttLink } from '../lib/publish/mqtt-link';
 import { attachTestMode } from '../shared/runtime';
-import { BrokerConfig, BrokerConfigNode, BrokerCredentials, linkOptions } from './broker-config';
+import { BrokerCredentials, linkOptions } from '../lib/publish/broker-config';
+import type { BrokerConfig, BrokerConfigNode } from './broker-config';
 
 export = function register(RED: NodeAPI): void {
   const testMode = attachTestMode(RED);

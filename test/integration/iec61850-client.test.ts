@@ -1,6 +1,6 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { AssociationError, DataAccessError, TimeoutError } from '../../nodes/lib/iec61850/errors';
+import { AssociationError, DataAccessError, IedTimeoutError } from '../../nodes/lib/iec61850/errors';
 import { IedClient } from '../../nodes/lib/iec61850/ied-client';
 import { MmsConnection } from '../../nodes/lib/iec61850/mms-connection';
 import { IedOptions, resolveIedOptions } from '../../nodes/lib/iec61850/options';
@@ -246,7 +246,7 @@ test('a server that closes mid-response, sends garbage or corrupt PDUs, or goes 
     }
     const c = await connect(s, { timeoutMs: 150 });
     s.faults.silent = true;
-    await assert.rejects(c.readValue(anIn), (e: unknown) => e instanceof TimeoutError && /no answer to read simpleIOGenericIO\/GGIO1.AnIn1.mag.f \[MX\] within 150 ms/.test(e.message));
+    await assert.rejects(c.readValue(anIn), (e: unknown) => e instanceof IedTimeoutError && /no answer to read simpleIOGenericIO\/GGIO1.AnIn1.mag.f \[MX\] within 150 ms/.test(e.message));
     await waitFor(() => s.connectionCount === 0, 'server side closed');
   });
 });

@@ -6,7 +6,7 @@ import path from 'path';
 import { ServerSerial } from 'modbus-serial';
 import { ModbusLine, LineOptions, PollContext, PolledDevice } from '../../nodes/lib/modbus/line';
 import { FrameError, ModbusException, encodeResponse } from '../../nodes/lib/modbus/pdu';
-import { CrcError, LinkError, TimeoutError } from '../../nodes/lib/modbus/transport-errors';
+import { CrcError, LinkError, ModbusTimeoutError } from '../../nodes/lib/modbus/transport-errors';
 import { startPtyPair, PtyPair } from '../support/pty-pair';
 import { SerialPeer, TcpPeer, defaultRegister, rtuFrame } from '../support/modbus-peer';
 import { rejection, sleep, waitFor } from '../support/wait';
@@ -91,7 +91,7 @@ test('interop with modbus-serial ServerSerial over a pty pair', async () => {
     assert.deepEqual(await line.request(17, { fc: 16, address: 0, values: [11, 12] }), []);
     assert.deepEqual(holding.slice(0, 2), [11, 12]);
     const silent = await rejection(line.request(18, { fc: 3, address: 0, quantity: 1 }, { timeoutMs: 100 }));
-    assert.ok(silent instanceof TimeoutError, 'another unit id gets no answer on RTU');
+    assert.ok(silent instanceof ModbusTimeoutError, 'another unit id gets no answer on RTU');
   } finally {
     await line.stop();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -268,7 +268,7 @@ test('Modbus RTU over TCP (serial-to-Ethernet converter)', async () => {
     assert.deepEqual(await line.request(3, { fc: 6, address: 4, value: 5 }), []);
     assert.deepEqual(await line.request(3, { fc: 3, address: 4, quantity: 1 }), [5]);
     assert.ok((await rejection(line.request(3, { fc: 3, address: 99, quantity: 1 }))) instanceof CrcError);
-    assert.ok((await rejection(line.request(4, { fc: 3, address: 0, quantity: 1 }))) instanceof TimeoutError);
+    assert.ok((await rejection(line.request(4, { fc: 3, address: 0, quantity: 1 }))) instanceof ModbusTimeoutError);
     assert.equal(line.stats().kind, 'rtu-tcp');
   } finally {
     await line.stop();

@@ -4,7 +4,7 @@ import net from 'net';
 import { ServerTCP } from 'modbus-serial';
 import { ModbusLine, LineOptions } from '../../nodes/lib/modbus/line';
 import { FrameError, ModbusException, encodeResponse } from '../../nodes/lib/modbus/pdu';
-import { BackoffError, LinkError, TimeoutError } from '../../nodes/lib/modbus/transport-errors';
+import { BackoffError, LinkError, ModbusTimeoutError } from '../../nodes/lib/modbus/transport-errors';
 import { TcpPeer, defaultRegister, mbapFrame } from '../support/modbus-peer';
 import { rejection, sleep, waitFor } from '../support/wait';
 
@@ -197,7 +197,7 @@ test('a late answer to a timed-out request is dropped, not given to the next req
   const line = tcpLine(peer.port, { timeoutMs: 150, unitBackoff: { initialMs: 50, maxMs: 50 } });
   try {
     const err = await rejection(line.request(1, { fc: 3, address: 7, quantity: 1 }));
-    assert.ok(err instanceof TimeoutError, err.message);
+    assert.ok(err instanceof ModbusTimeoutError, err.message);
     assert.match(err.message, /line "tcp-test" unit 1 FC3 @7 x1: no answer within 150 ms/);
     await sleep(150);
     assert.deepEqual(await line.request(1, { fc: 3, address: 8, quantity: 1 }), [1008]);
@@ -220,7 +220,7 @@ test('a silent unit on a TCP gateway backs off; another unit keeps answering', a
   line.on('unit-backoff', (u) => events.push(`backoff ${u.unitId} ${u.backoffMs}`));
   try {
     const first = await rejection(line.request(9, { fc: 3, address: 0, quantity: 1 }));
-    assert.ok(first instanceof TimeoutError, first.message);
+    assert.ok(first instanceof ModbusTimeoutError, first.message);
     assert.equal(peer.countFor(9), 2, 'tried twice (one retry)');
     const skipped = await rejection(line.request(9, { fc: 3, address: 0, quantity: 1 }));
     assert.ok(skipped instanceof BackoffError, skipped.message);

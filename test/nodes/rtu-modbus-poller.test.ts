@@ -115,6 +115,16 @@ test('an input message reads on demand; a write to a read-only point fails with 
   assert.match(await failed, /voltage_l1_n/);
 });
 
+test('"Bit writes: mask" writes bit points with FC22; a device without it says so', async () => {
+  const points = [{ name: 'flag', registerType: 'holding', address: 0, dataType: 'bool', bit: 2, writable: true }];
+  await helper.load([lineNode, pollerNode], flow(poller('pf', { name: 'flags', unitId: 1, interval: 60, source: 'points', points, bitWrites: 'mask' })));
+  const node = helper.getNode('pf') as unknown as { receive(m: unknown): void; on(e: string, cb: (a: unknown) => void): void };
+  const failed = new Promise<string>((resolve) => node.on('call:error', (call) => resolve(String((call as { args: unknown[] }).args[0]))));
+  node.receive({ write: { flag: true } });
+  // The simulator has no FC22: the node asked for it, and the refusal tells the user what to change.
+  assert.match(await failed, /device "flags": write true to point "flag": .*exception 01 .*FC22.*does not support mask write/);
+});
+
 test('the editor plan preview merges the profile into the fewest reads', async () => {
   await helper.load([lineNode, pollerNode], flow(poller('pm', { name: 'meter', unitId: 1 })));
   const res = await helper
@@ -194,6 +204,17 @@ test('the unit id from an environment variable selects the unit; a bad one is na
   assert.equal('unitIdType' in plain, false);
   await helper.load([lineNode, pollerNode], flow(plain));
   assert.equal((await nextMessage<ReadingMessage>('pw-out', isGood)).rtu.unitId, 2);
+});
+
+test('a bad interval is named in seconds, the unit of its field, and every bad field is reported at once', async () => {
+  await helper.load([lineNode, pollerNode], flow(poller('px', { name: 'two bad', unitId: 300, interval: 'abc' })));
+  const both = errorsOf('px').join('\n');
+  assert.match(both, /device "two bad": unit id 300 is not a whole number in 0\.\.255 on line "sim line"/);
+  assert.match(both, /device "two bad": interval "abc" is not a number of seconds >= 0/);
+  assert.doesNotMatch(both, /NaN|ms/);
+  await helper.unload();
+  await helper.load([lineNode, pollerNode], flow(poller('py', { name: 'negative', unitId: 1, interval: -1 })));
+  assert.ok(errorsOf('py').includes('device "negative": interval -1 is not a number of seconds >= 0'), errorsOf('py').join('\n'));
 });
 
 test('the line reports its health while pollers use it, and leaves the health registry on redeploy', async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { RegisterCache } from '../../nodes/lib/cache';
 import { checkDeviceMap, ModbusGateway, parseAllowEntry, WriteEvent, WriteRule } from '../../nodes/lib/gateway';
 import { ModbusException, ModbusRequest } from '../../nodes/lib/modbus/pdu';
+import { ModbusTimeoutError } from '../../nodes/lib/modbus/transport-errors';
 import type { PointDef } from '../../nodes/lib/modbus/types';
 import type { ReadingMessage } from '../../nodes/lib/reading';
 
@@ -89,7 +90,7 @@ test('enabled writes pass through for allowed registers only, and failures map t
   cache.setWriter('meter-a', (req) => {
     carried.push(req);
     if (behaviour === 'exception') return Promise.reject(new ModbusException(req.fc, 0x03));
-    if (behaviour === 'timeout') return Promise.reject(Object.assign(new Error('no answer from unit 1'), { name: 'TimeoutError' }));
+    if (behaviour === 'timeout') return Promise.reject(new ModbusTimeoutError('no answer from unit 1'));
     if (behaviour === 'boom') return Promise.reject(new Error('port closed'));
     if (behaviour === 'hang') return new Promise(() => undefined);
     return Promise.resolve();
@@ -126,12 +127,12 @@ test('enabled writes pass through for allowed registers only, and failures map t
   behaviour = 'exception';
   await assert.rejects(settle(gw.handler(7, { fc: 6, address: 100, value: 1 })), code(0x03), 'the device\'s exception is passed on');
   behaviour = 'timeout';
-  await assert.rejects(settle(gw.handler(7, { fc: 6, address: 100, value: 1 })), code(0x0b));
+  await assert.rejects(settle(gw.handler(7, { fc: 6, address: 100, value: 1 })), code(0x04), 'sent, unconfirmed: it may have taken effect, so not 0B');
   behaviour = 'boom';
   await assert.rejects(settle(gw.handler(7, { fc: 6, address: 100, value: 1 })), code(0x04));
   behaviour = 'hang';
   await assert.rejects(settle(gw.handler(7, { fc: 6, address: 100, value: 1 })), code(0x0b));
-  assert.match(events[events.length - 1].error!, /no confirmation from meter-a within 50 ms/);
+  assert.match(events[events.length - 1].error!, /not sent to meter-a within 50 ms \(line busy or down\); cancelled/);
   cache.removeWriter('meter-a', cache.writer('meter-a')!);
   assert.throws(() => gw.handler(7, { fc: 6, address: 100, value: 1 }), code(0x0a), 'no poller carries writes');
   assert.equal(gw.stats.writes, 7);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as association from '../../nodes/lib/iec61850/association';
 import { decodeAcse } from '../../nodes/lib/iec61850/acse';
-import { DecodeError } from '../../nodes/lib/iec61850/errors';
+import { AssociationError, DecodeError } from '../../nodes/lib/iec61850/errors';
 import { decodeMms, defaultInitiate, encodeMms, MmsPdu } from '../../nodes/lib/iec61850/mms-pdu';
 import * as pres from '../../nodes/lib/iec61850/presentation';
 import * as session from '../../nodes/lib/iec61850/session';
@@ -226,7 +226,7 @@ test('fuzz: truncated and corrupted session units only ever raise DecodeError', 
           else association.decodeAssociateResponse(spdu, 'fuzz');
         } catch (err) {
           if (err instanceof DecodeError) continue;
-          if (err instanceof Error && err.name === 'AssociationError') continue;
+          if (err instanceof AssociationError) continue;
           throw new Error(`${name} line ${u.line}: non-DecodeError on ${variant.toString('hex')}: ${String(err)}`);
         }
       }

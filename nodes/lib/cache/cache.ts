@@ -13,8 +13,17 @@ import { RegisterTable, TableRead } from './register-table';
 
 export type CacheRead = TableRead;
 
-/** Sends a write to the device itself (wired to its poller and line); resolves once the device confirmed it. */
-export type DeviceWriter = (req: ModbusRequest) => Promise<unknown>;
+/**
+ * Sends a write to the device itself (wired to its poller and line); resolves once the device confirmed it.
+ * A writer calls `onSent` when the request goes on the wire and, once `signal` is aborted, never sends it
+ * (again): the gateway relies on both to tell SCADA whether a write it gave up on can still happen.
+ */
+export type DeviceWriter = (req: ModbusRequest, options?: DeviceWriteOptions) => Promise<unknown>;
+
+export interface DeviceWriteOptions {
+  signal?: AbortSignal;
+  onSent?: () => void;
+}
 
 export interface CacheOptions {
   /** Age after which cached data is stale (ms). Default 60 s. */
@@ -190,6 +199,15 @@ export class RegisterCache extends EventEmitter {
     let n = 0;
     for (const e of this.entries.values()) for (const t of Object.values(e.tables)) n += t?.byteSize() ?? 0;
     return n;
+  }
+
+  /**
+   * A write the device confirmed: the registers already in the image take the written values at
+   * once, so a read does not return the old ones until the next poll. Registers never polled stay unknown.
+   */
+  applyWrite(device: string, type: 'holding' | 'coil', address: number, values: ArrayLike<number>, now = Date.now()): void {
+    const table = this.entries.get(device)?.tables[type];
+    if (table && table.patch(address, values, now) > 0) this.emit('update', device);
   }
 
   /** A poller offers to carry writes to its device; the last one registered wins. */

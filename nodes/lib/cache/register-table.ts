@@ -56,6 +56,22 @@ export class RegisterTable {
     this.segments.splice(first, last - first, seg);
   }
 
+  /** Overwrites the registers of [address, address + values.length) that are in the image; returns how many. */
+  patch(address: number, values: ArrayLike<number>, time: number): number {
+    let patched = 0;
+    for (const s of this.segments) {
+      const from = Math.max(address, s.start);
+      const to = Math.min(address + values.length, s.start + s.words.length);
+      for (let a = from; a < to; a++) {
+        s.words[a - s.start] = values[a - address];
+        s.times[a - s.start] = time;
+        patched++;
+      }
+      if (to > from) s.oldest = NaN;
+    }
+    return patched;
+  }
+
   /**
    * The registers [address, address + quantity): their words, 'unknown' when any
    * of them was never read, 'stale' when any was read more than `ttlMs` before `now`.

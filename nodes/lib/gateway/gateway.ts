@@ -4,21 +4,24 @@
  * they never load the field bus. Writes are refused unless enabled, and then
  * only pass through to the device for the registers on the allow-list.
  *
- * Exceptions: 01 writes disabled or unknown function; 02 registers that
- * the device's polls never cover (or a write outside the allow-list); 0A unit
- * id not mapped, or no poller to carry a write; 0B cached data older than the
- * TTL, a device that has never answered, or a device that did not answer a
- * write; 04 a write failed otherwise. A device's own
- * exception to a write is passed on.
+ * Exceptions: 01 writes disabled or unknown function; 02 registers never
+ * polled (or a write outside the allow-list); 0A unit id not mapped, or no
+ * poller to carry a write; 0B cached data older than the TTL, or a write that
+ * never reached the device (line down, unit backing off, or still queued when
+ * the write timeout ran out: it is then cancelled); 04 a write that was sent
+ * but not confirmed (it may have taken effect; a late answer is reported), or
+ * failed otherwise. A device's own exception to a write is passed on. A
+ * confirmed write updates the cached registers at once.
  */
 import { EventEmitter } from 'events';
 import type { AddressInfo } from 'net';
-import type { DeviceWriter, RegisterCache } from '../cache';
+import type { DeviceWriteOptions, DeviceWriter, RegisterCache } from '../cache';
 import { ModbusException, ModbusRequest } from '../modbus/pdu';
 import type { HandlerResult, RequestHandler } from '../modbus/server-handler';
 import { ModbusTcpServer, TcpServerStats } from '../modbus/server-tcp';
 import type { PointDef, RegisterType } from '../modbus/types';
 import { permissionForPoint, WritePermission, WriteRule } from './allow-list';
+import { carryWrite } from './write-carrier';
 
 export interface GatewayDevice {
   /** Device name as in the readings (msg.rtu.device). */
@@ -39,9 +42,9 @@ export interface GatewayOptions {
   allowWrites?: WriteRule[];
   /** Points of a device, to resolve point names on the allow-list (from the registry, by the device's model). */
   pointsOf?: (device: string) => readonly PointDef[] | undefined;
-  /** Carries a write to a device; by default the writer its poller registered on the cache. */
-  write?: (device: string, req: ModbusRequest) => Promise<unknown>;
-  /** Longest wait for a device to confirm a write (ms, default 5000); then 0B. */
+  /** Carries a write to a device; by default the writer its poller registered on the cache. Same contract as a DeviceWriter. */
+  write?: (device: string, req: ModbusRequest, options?: DeviceWriteOptions) => Promise<unknown>;
+  /** Longest wait for a device to confirm a write (ms, default 5000); then 0B if it was never sent (and it is cancelled), else 04. */
   writeTimeoutMs?: number;
   now?: () => number;
 }
@@ -55,6 +58,10 @@ export interface WriteEvent {
   values: number[];
   points: string[];
   ok: boolean;
+  /** Whether the write reached the wire (absent when refused by the gateway). */
+  sent?: boolean;
+  /** The device settled the write after SCADA had already been answered (with the exception in an earlier event). */
+  late?: boolean;
   /** Exception code answered when refused or failed. */
   exception?: number;
   error?: string;
@@ -69,9 +76,6 @@ export interface GatewayStats extends TcpServerStats {
 }
 
 const READ_TABLE: Record<number, RegisterType> = { 1: 'coil', 2: 'discrete', 3: 'holding', 4: 'input' };
-
-/** Names of the line's failures that mean "the device did not answer". */
-const NO_ANSWER = new Set(['TimeoutError', 'BackoffError', 'LinkError']);
 
 /** Checks the device map; errors name the entry and what is wrong. */
 export function checkDeviceMap(devices: readonly GatewayDevice[]): GatewayDevice[] {
@@ -181,32 +185,26 @@ export class ModbusGateway extends EventEmitter {
       }
     }
     event.points = permitted.map((p) => p.point ?? `${p.registerType}@${p.address}`);
-    const writer: DeviceWriter | undefined = this.options.write ? (r) => this.options.write!(device, r) : this.cache.writer(device);
+    const writer: DeviceWriter | undefined = this.options.write ? (r, o) => this.options.write!(device, r, o) : this.cache.writer(device);
     if (!writer) refuse(0x0a, `no poller carries writes for ${device}`);
     this.counters.writes++;
     return this.carry(writer as DeviceWriter, req, event);
   }
 
   private async carry(writer: DeviceWriter, req: ModbusRequest, event: WriteEvent): Promise<HandlerResult> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const err = new Error(`no confirmation from ${event.device} within ${this.writeTimeoutMs} ms`);
-        err.name = 'TimeoutError';
-        reject(err);
-      }, this.writeTimeoutMs);
+    const confirmed = (): void => this.cache.applyWrite(event.device, event.registerType, event.address, event.values, this.now());
+    const describe = (why: string): string => `write to ${event.device} ${event.registerType} ${event.address}: ${why}`;
+    const result = await carryWrite(writer, req, event.device, this.writeTimeoutMs, (late, sent) => {
+      if (late.confirmed) confirmed();
+      const what = late.confirmed ? 'confirmed' : `failed (${late.error?.message})`;
+      this.emit('write', { ...event, ok: late.confirmed, late: true, sent, error: describe(`${what} after SCADA had been answered`) });
     });
-    try {
-      await Promise.race([writer(req), timeout]);
-      this.emit('write', { ...event, ok: true });
+    if (result.confirmed) {
+      confirmed();
+      this.emit('write', { ...event, ok: true, sent: true });
       return undefined;
-    } catch (err) {
-      const e = err as Error;
-      const code = err instanceof ModbusException ? err.code : NO_ANSWER.has(e?.name) ? 0x0b : 0x04;
-      this.emit('write', { ...event, exception: code, error: `write to ${event.device} ${event.registerType} ${event.address} failed: ${e?.message ?? String(err)}` });
-      throw this.exception(req.fc, code);
-    } finally {
-      clearTimeout(timer);
     }
+    this.emit('write', { ...event, sent: result.sent, exception: result.code, error: describe(`failed: ${result.error.message}`) });
+    throw this.exception(req.fc, result.code);
   }
 }

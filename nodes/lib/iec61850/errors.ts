@@ -77,13 +77,13 @@ export class AssociationError extends Error {
 }
 
 /** A request that got no answer within the configured time. */
-export class TimeoutError extends Error {
+export class IedTimeoutError extends Error {
   constructor(
     readonly ied: string,
     readonly what: string,
     readonly ms: number,
   ) {
     super(`${ied}: no answer to ${what} within ${ms} ms`);
-    this.name = 'TimeoutError';
+    this.name = 'IedTimeoutError';
   }
 }

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'events';
 import * as association from './association';
-import { AssociationError, DecodeError, ServiceError, TimeoutError } from './errors';
+import { AssociationError, DecodeError, ServiceError, IedTimeoutError } from './errors';
 import { InformationReport, InitiateParams, MmsPdu, defaultInitiate, encodeMms } from './mms-pdu';
 import { ConfirmedRequest, ConfirmedResponse } from './mms-services';
 import { ResolvedIedOptions } from './options';
@@ -150,7 +150,7 @@ export class MmsConnection extends EventEmitter {
         reject(new AssociationError(this.ied, `${what}: not connected`));
         return;
       }
-      const timer = setTimeout(() => reject(new TimeoutError(this.ied, what, this.options.timeoutMs)), this.options.timeoutMs);
+      const timer = setTimeout(() => reject(new IedTimeoutError(this.ied, what, this.options.timeoutMs)), this.options.timeoutMs);
       store({
         resolve: () => {
           clearTimeout(timer);
@@ -177,7 +177,7 @@ export class MmsConnection extends EventEmitter {
         continue;
       }
       p.timer = setTimeout(() => {
-        this.destroy(new TimeoutError(this.ied, `${p.request.service}${p.subject ? ` ${p.subject}` : ''}`, this.options.timeoutMs));
+        this.destroy(new IedTimeoutError(this.ied, `${p.request.service}${p.subject ? ` ${p.subject}` : ''}`, this.options.timeoutMs));
       }, this.options.timeoutMs);
       this.inFlight.set(invokeId, p);
       try {
@@ -281,14 +281,14 @@ function negotiate(proposal: InitiateParams, answer: InitiateParams, tpduSize: n
 /** Sends, then waits for the first unit the peer answers with. */
 function firstUnit(transport: IsoTransport, timeoutMs: number, ied: string, send: () => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new TimeoutError(ied, 'association request', timeoutMs)), timeoutMs);
+    const timer = setTimeout(() => finish(new IedTimeoutError(ied, 'association request', timeoutMs)), timeoutMs);
     const onUnit = (unit: Buffer): void => finish(undefined, unit);
     const onClose = (err?: Error): void => finish(err ?? new AssociationError(ied, 'connection closed during association'));
     const finish = (err?: Error, unit?: Buffer): void => {
       clearTimeout(timer);
       transport.removeListener('unit', onUnit);
       transport.removeListener('close', onClose);
-      if (err) reject(err.name === 'AssociationError' && /closed by the peer/.test(err.message) ? new AssociationError(ied, 'the IED closed the connection instead of answering the association request; check selectors and AP-title') : err);
+      if (err) reject(err instanceof AssociationError && /closed by the peer/.test(err.message) ? new AssociationError(ied, 'the IED closed the connection instead of answering the association request; check selectors and AP-title') : err);
       else resolve(unit as Buffer);
     };
     transport.on('unit', onUnit);

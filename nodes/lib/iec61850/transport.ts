@@ -6,7 +6,7 @@
 import { EventEmitter } from 'events';
 import net from 'net';
 import { decodeTpdu, encodeCc, encodeCr, encodeDr, Reassembler, segment, Tpdu } from './cotp';
-import { AssociationError, DecodeError, TimeoutError } from './errors';
+import { AssociationError, DecodeError, IedTimeoutError } from './errors';
 import { encodeTpkt, TpktFramer } from './tpkt';
 
 export interface TransportOptions {
@@ -62,7 +62,7 @@ export class IsoTransport extends EventEmitter {
       socket.setNoDelay(true);
       const framer = new TpktFramer();
       const srcRef = 1 + Math.floor(Math.random() * 0xfffe);
-      const timer = setTimeout(() => done(new TimeoutError(o.peer, `transport connect to ${host}:${port}`, timeoutMs)), timeoutMs);
+      const timer = setTimeout(() => done(new IedTimeoutError(o.peer, `transport connect to ${host}:${port}`, timeoutMs)), timeoutMs);
       const done = (err?: Error, transport?: IsoTransport): void => {
         clearTimeout(timer);
         socket.removeListener('data', onData);
@@ -114,7 +114,7 @@ export class IsoTransport extends EventEmitter {
     return new Promise((resolve, reject) => {
       socket.setNoDelay(true);
       const framer = new TpktFramer();
-      const timer = setTimeout(() => done(new TimeoutError(o.peer, 'COTP CR', timeoutMs)), timeoutMs);
+      const timer = setTimeout(() => done(new IedTimeoutError(o.peer, 'COTP CR', timeoutMs)), timeoutMs);
       const done = (err?: Error, transport?: IsoTransport): void => {
         clearTimeout(timer);
         socket.removeListener('data', onData);

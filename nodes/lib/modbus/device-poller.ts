@@ -11,6 +11,7 @@
  *   device.start();                               // registers with the line's scheduler
  *   const msg = await device.readNow();           // on demand, ahead of polls; returned, not emitted
  *   await device.write('demand_limit', 40.5);     // FC5/FC6/FC16 by point type; FC15/FC16 with writeFunctions 'multiple'
+ *   await device.write('relay_2', true);          // a bit of a register: locked read-modify-write, or FC22 with bitWrites 'mask'
  *   device.stats();                               // plain object for the health node
  *   device.stop();
  *
@@ -28,8 +29,10 @@ import { EventEmitter } from 'events';
 import { CodecError, decodePoint, encodePoint, encodePointOver, registerCount } from './codec';
 import type { DeviceRegistration, ModbusLine, PollContext, PolledDevice, UnitHealth } from './line';
 import { SampleRing } from './line-stats';
-import type { ModbusRequest } from './pdu';
+import { ModbusException, ModbusRequest } from './pdu';
 import { planReads, PlanOptions, ReadPlan } from './planner';
+import { BitWriteMode, isBitPoint, maskWrites } from './bit-writes';
+import { RegisterLocks } from './register-locks';
 import { asError, withContext } from './transport-errors';
 import type { PointDef, RegisterBlock } from './types';
 import type { PointInfo, PointValue, Quality, ReadingMessage } from '../reading';
@@ -49,15 +52,17 @@ export interface DevicePollerOptions {
   includeRaw?: boolean;
   /** 'single' (default): FC5/FC6 for one coil/register, FC16 for more; 'multiple': always FC15/FC16. */
   writeFunctions?: 'single' | 'multiple';
+  /** How bit points are written: 'read-modify-write' (default) or 'mask' (FC22, where the device supports it). */
+  bitWrites?: BitWriteMode;
 }
 
 export interface WriteResult {
   device: string;
   point: string;
   value: PointValue;
-  fc: 5 | 6 | 15 | 16;
+  fc: 5 | 6 | 15 | 16 | 22;
   address: number;
-  /** Words (or 0/1 bits) written. */
+  /** Words (or 0/1 bits) written; for FC22 the OR masks, one per register. */
   words: number[];
 }
 
@@ -100,6 +105,8 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
   private readonly pointInfo: Record<string, PointInfo> = {};
   private readonly options: DevicePollerOptions;
   private registration?: DeviceRegistration;
+  /** Holding registers being written: a bit point's read-modify-write never interleaves with another write to its register. */
+  private readonly locks = new RegisterLocks();
   private seq = 0;
   private readonly latency = new SampleRing(256);
   private readonly counts = { ok: 0, partial: 0, failed: 0, writesOk: 0, writesFailed: 0 };
@@ -115,11 +122,8 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
     if (typeof name !== 'string' || !name) throw new Error('Modbus device: name is required');
     const where = `device "${name}"`;
     if (!options.line) throw new Error(`${where}: no line`);
-    const maxUnit = options.line.transport.serial ? 247 : 255;
-    const minUnit = options.line.transport.serial ? 1 : 0;
-    if (!Number.isInteger(options.unitId) || options.unitId < minUnit || options.unitId > maxUnit) {
-      throw new Error(`${where}: unit id ${options.unitId} is not a whole number in ${minUnit}..${maxUnit} on line "${options.line.name}"`);
-    }
+    const wrongUnit = unitIdProblem(options.unitId, options.line, where);
+    if (wrongUnit) throw new Error(wrongUnit);
     checkInterval(options.intervalMs, where);
     if (!Array.isArray(options.points) || options.points.length === 0) throw new Error(`${where}: no points to read`);
     this.name = name;
@@ -183,7 +187,8 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
   /**
    * Writes one named point. Coils use FC5 (FC15 with writeFunctions 'multiple'),
    * registers FC6 for one word and FC16 for more; a bit inside a register is
-   * read, changed and written back.
+   * read, changed and written back while the register is locked against this
+   * device's other writes, or set with FC22 mask write (bitWrites 'mask').
    */
   async write(pointName: string, value: PointValue): Promise<WriteResult> {
     const where = `device "${this.name}": write ${showValue(value)} to point "${pointName}"`;
@@ -196,6 +201,16 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
       const e = asError(err);
       throw e.message.startsWith(where) ? e : withContext(e, where);
     }
+  }
+
+  /**
+   * Carries a raw write request (from the gateway) to the device, on demand. `signal` cancels it
+   * while it is still queued; `onSent` tells when it went on the wire.
+   */
+  carry(request: ModbusRequest, options: { signal?: AbortSignal; onSent?: () => void } = {}): Promise<number[]> {
+    const send = () => this.line.request(this.unitId, request, { priority: 'demand', signal: options.signal, onSend: options.onSent });
+    if (request.fc !== 6 && request.fc !== 16 && request.fc !== 22) return send();
+    return this.locks.run(request.address, request.fc === 16 ? request.values.length : 1, send);
   }
 
   /** Writes several points in the given order; stops at the first failure, naming what was written. */
@@ -351,26 +366,41 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
     }
     if (!point.writable) throw new Error(`${where}: the point is not marked writable`);
     const multiple = this.options.writeFunctions === 'multiple';
-    let request: ModbusRequest;
-    let words: number[];
+    const result = (fc: WriteResult['fc'], words: number[]): WriteResult => ({ device: this.name, point: point.name, value, fc, address: point.address, words });
     if (point.registerType === 'coil') {
-      words = encodePoint(point, value);
-      request = multiple ? { fc: 15, address: point.address, values: words } : { fc: 5, address: point.address, value: words[0] === 1 };
-    } else {
-      words = isBitPoint(point) ? encodePointOver(point, value, await this.readCurrent(point)) : encodePoint(point, value);
-      request =
-        words.length === 1 && !multiple
-          ? { fc: 6, address: point.address, value: words[0] }
-          : { fc: 16, address: point.address, values: words };
+      const words = encodePoint(point, value);
+      const request: ModbusRequest = multiple ? { fc: 15, address: point.address, values: words } : { fc: 5, address: point.address, value: words[0] === 1 };
+      await this.line.request(this.unitId, request, { priority: 'demand' });
+      return result(request.fc, words);
     }
-    await this.line.request(this.unitId, request, { priority: 'demand' });
-    return { device: this.name, point: point.name, value, fc: request.fc as WriteResult['fc'], address: point.address, words };
+    const count = registerCount(point);
+    if (isBitPoint(point) && this.options.bitWrites === 'mask') {
+      const masks = maskWrites(point, value, count);
+      await this.locks.run(point.address, count, async () => {
+        for (const request of masks) await this.line.request(this.unitId, request, { priority: 'demand' }).catch(explainMaskRefusal);
+      });
+      return result(22, masks.map((m) => m.orMask));
+    }
+    // The read, the change and the write back hold the register: a concurrent write to it waits.
+    return this.locks.run(point.address, count, async () => {
+      const words = isBitPoint(point) ? encodePointOver(point, value, await this.readCurrent(point)) : encodePoint(point, value);
+      const request: ModbusRequest = words.length === 1 && !multiple ? { fc: 6, address: point.address, value: words[0] } : { fc: 16, address: point.address, values: words };
+      await this.line.request(this.unitId, request, { priority: 'demand' });
+      return result(request.fc, words);
+    });
   }
 
   /** The register(s) a bit point lives in, for read-modify-write. */
   private readCurrent(point: PointDef): Promise<number[]> {
     return this.line.request(this.unitId, { fc: 3, address: point.address, quantity: registerCount(point) }, { priority: 'demand' });
   }
+}
+
+function explainMaskRefusal(err: unknown): never {
+  if (err instanceof ModbusException && err.code === 0x01) {
+    err.message += ': the device does not support mask write (FC22); write bits by read-modify-write instead';
+  }
+  throw err;
 }
 
 /**
@@ -399,12 +429,16 @@ function isScaled(p: PointDef): boolean {
   return (p.scale !== undefined && p.scale !== 1) || (p.offset !== undefined && p.offset !== 0);
 }
 
-function showValue(value: unknown): string {
-  return typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
+/** A unit id the line can address (0..255 over TCP, 1..247 on a serial bus), or what is wrong with it. */
+export function unitIdProblem(unitId: number, line: Pick<ModbusLine, 'name' | 'transport'>, context: string): string | undefined {
+  const min = line.transport.serial ? 1 : 0;
+  const max = line.transport.serial ? 247 : 255;
+  if (Number.isInteger(unitId) && unitId >= min && unitId <= max) return undefined;
+  return `${context}: unit id ${unitId} is not a whole number in ${min}..${max} on line "${line.name}"`;
 }
 
-function isBitPoint(p: PointDef): boolean {
-  return (p.dataType === 'bool' && p.bit !== undefined) || (p.dataType === 'bitfield' && (p.bit !== undefined || p.bits !== undefined));
+function showValue(value: unknown): string {
+  return typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
 }
 
 function checkInterval(intervalMs: number, where: string): void {

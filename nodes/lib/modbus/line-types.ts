@@ -42,6 +42,13 @@ export interface RequestOptions {
   deadline?: number;
   timeoutMs?: number;
   retries?: number;
+  /**
+   * Abandons the request: once aborted, it is never put on the wire again (neither a first
+   * send nor a retry) and fails with a RequestCancelledError when it comes up in the queue.
+   */
+  signal?: AbortSignal;
+  /** Called each time the request is put on the wire (a retry calls it again). */
+  onSend?: () => void;
 }
 
 /** What a device poller gives the line: the line calls `poll` whenever the device is due. */

@@ -46,7 +46,7 @@ import type { DeviceRegistration, LineCounters, LineOptions, LineState, LineStat
 import { decodeResponse, describeRequest, FrameError, ModbusException, ModbusRequest, requestProblem } from './pdu';
 import { IndexedHeap, ScheduleEntry } from './scheduler';
 import { createTransport } from './transport-create';
-import { asError, CrcError, LinkError, TimeoutError, withContext } from './transport-errors';
+import { asError, CrcError, LinkError, ModbusTimeoutError, RequestCancelledError, withContext } from './transport-errors';
 import type { Transport } from './transport-types';
 import { UnitBackoffs } from './unit-backoff';
 
@@ -73,6 +73,8 @@ interface Job {
   timeoutMs: number;
   attemptsLeft: number;
   expiresAt: number;
+  signal?: AbortSignal;
+  onSend?: () => void;
   resolve: (values: number[]) => void;
   /** Rejects the caller's promise as is: add the context with `fail()`. */
   reject: (err: Error) => void;
@@ -179,7 +181,7 @@ export class ModbusLine extends EventEmitter {
   /**
    * Sends one request to a unit and resolves with the words (or bits) read, or
    * [] for a write. Rejects with ModbusException, FrameError/CrcError,
-   * TimeoutError, BackoffError or LinkError, each naming the line, unit and request.
+   * ModbusTimeoutError, BackoffError or LinkError, each naming the line, unit and request.
    */
   request(unitId: number, request: ModbusRequest, options: RequestOptions = {}): Promise<number[]> {
     const invalid = requestProblem(request) ?? unitProblem(unitId, request, this.transport.serial);
@@ -194,6 +196,7 @@ export class ModbusLine extends EventEmitter {
       this.counters.backoffSkips++;
       return Promise.reject(withContext(refusal, this.context(unitId, request)));
     }
+    if (options.signal?.aborted) return Promise.reject(new RequestCancelledError(`${this.context(unitId, request)}: cancelled before it was sent`));
     // Polling flat out, every request passes here: no closures beyond the promise's own, and the
     // error context is only built when a request fails (fewer young-generation collections).
     return new Promise<number[]>((resolve, reject) => {
@@ -208,6 +211,8 @@ export class ModbusLine extends EventEmitter {
         timeoutMs: options.timeoutMs !== undefined && options.timeoutMs > 0 ? options.timeoutMs : this.timeoutMs,
         attemptsLeft: 1 + (Number.isInteger(options.retries) && (options.retries as number) >= 0 ? (options.retries as number) : this.retries),
         expiresAt: now + this.queueTimeoutMs,
+        signal: options.signal,
+        onSend: options.onSend,
         resolve,
         reject,
       };
@@ -362,6 +367,10 @@ export class ModbusLine extends EventEmitter {
       }
       const job = this.queue.pop();
       if (!job) return;
+      if (job.signal?.aborted) {
+        this.fail(job, new RequestCancelledError('cancelled by the caller; not sent'));
+        continue;
+      }
       const refusal = this.units.refusal(job.unitId, now);
       if (refusal) {
         this.counters.backoffSkips++;
@@ -436,6 +445,7 @@ export class ModbusLine extends EventEmitter {
   private send(job: Job): void {
     this.inFlight++;
     this.counters.requests++;
+    job.onSend?.();
     this.transport.exchange(job.unitId, job.request, job.timeoutMs, (err, pdu) => this.onAnswer(job, err, pdu));
   }
 
@@ -476,7 +486,7 @@ export class ModbusLine extends EventEmitter {
       this.fail(job, err);
       return;
     }
-    const timedOut = err instanceof TimeoutError;
+    const timedOut = err instanceof ModbusTimeoutError;
     if (timedOut) {
       this.counters.timeouts++;
       this.consecutiveTimeouts++;

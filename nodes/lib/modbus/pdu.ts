@@ -11,7 +11,9 @@ export type ModbusRequest =
   | { fc: 5; address: number; value: boolean }
   | { fc: 6; address: number; value: number }
   | { fc: 15; address: number; values: number[] }
-  | { fc: 16; address: number; values: number[] };
+  | { fc: 16; address: number; values: number[] }
+  /** Mask write register: the device sets the register to (current AND andMask) OR (orMask AND NOT andMask) in one step. */
+  | { fc: 22; address: number; andMask: number; orMask: number };
 
 const EXCEPTION_TEXT: Record<number, string> = {
   0x01: 'illegal function',
@@ -68,6 +70,8 @@ export function requestProblem(req: ModbusRequest): string | undefined {
     max = MAX_WRITE_REGISTERS;
   } else if (req.fc === 6 && (!Number.isInteger(req.value) || req.value < 0 || req.value > 0xffff)) {
     return `register value ${req.value} outside 0..65535`;
+  } else if (req.fc === 22) {
+    for (const mask of [req.andMask, req.orMask]) if (!Number.isInteger(mask) || mask < 0 || mask > 0xffff) return `mask ${mask} outside 0..65535`;
   }
   if (!Number.isInteger(count) || count < 1 || count > max) return `quantity ${count} outside 1..${max}`;
   if (req.address + count > 0x10000) return `address ${req.address} + quantity ${count} runs past 65535`;
@@ -121,6 +125,14 @@ export function encodeRequest(req: ModbusRequest): Buffer {
       req.values.forEach((v, i) => b.writeUInt16BE(v & 0xffff, 6 + i * 2));
       return b;
     }
+    case 22: {
+      const b = Buffer.allocUnsafe(7);
+      b[0] = 22;
+      b.writeUInt16BE(req.address, 1);
+      b.writeUInt16BE(req.andMask, 3);
+      b.writeUInt16BE(req.orMask, 5);
+      return b;
+    }
   }
 }
 
@@ -129,7 +141,8 @@ export function expectedResponseLength(req: ModbusRequest): number {
   if ('quantity' in req) {
     return 2 + (req.fc <= 2 ? Math.ceil(req.quantity / 8) : req.quantity * 2);
   }
-  return 5;
+  // FC22 echoes its request whole.
+  return req.fc === 22 ? 7 : 5;
 }
 
 /**
@@ -162,6 +175,9 @@ export function decodeResponse(req: ModbusRequest, pdu: Buffer): number[] {
   if (pdu.readUInt16BE(1) !== req.address) {
     throw new FrameError(`FC${req.fc} echo address ${pdu.readUInt16BE(1)}, expected ${req.address}`);
   }
+  if (req.fc === 22 && (pdu.readUInt16BE(3) !== req.andMask || pdu.readUInt16BE(5) !== req.orMask)) {
+    throw new FrameError(`FC22 echo masks ${pdu.readUInt16BE(3)}/${pdu.readUInt16BE(5)}, expected ${req.andMask}/${req.orMask}`);
+  }
   return [];
 }
 
@@ -173,7 +189,7 @@ export function requestLengthFromHead(head: Buffer, offset = 0): number {
     if (head.length - offset < 6) return 0;
     return 6 + head[offset + 5];
   }
-  return 5;
+  return fc === 22 ? 7 : 5;
 }
 
 /** Server side: parses a request PDU; throws ModbusException with the code to answer. */
@@ -241,6 +257,7 @@ export function encodeResponse(req: ModbusRequest, values?: ArrayLike<number>): 
   const b = Buffer.allocUnsafe(5);
   b[0] = req.fc;
   b.writeUInt16BE(req.address, 1);
+  if (req.fc === 22) return encodeRequest(req);
   if (req.fc === 5) b.writeUInt16BE(req.value ? 0xff00 : 0, 3);
   else if (req.fc === 6) b.writeUInt16BE(req.value, 3);
   else b.writeUInt16BE(req.values.length, 3);

@@ -1,5 +1,5 @@
 /**
- * Errors of the Modbus client side. The line tells a dead unit (TimeoutError)
+ * Errors of the Modbus client side. The line tells a dead unit (ModbusTimeoutError)
  * from a live but confused one (FrameError, CrcError, ModbusException) and from
  * a broken link (LinkError), because only the first earns a unit backoff and
  * only the last triggers a reconnect.
@@ -7,10 +7,10 @@
 import { FrameError } from './pdu';
 
 /** The unit did not answer within the timeout. */
-export class TimeoutError extends Error {
+export class ModbusTimeoutError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'TimeoutError';
+    this.name = 'ModbusTimeoutError';
   }
 }
 
@@ -38,6 +38,14 @@ export class BackoffError extends Error {
   ) {
     super(message);
     this.name = 'BackoffError';
+  }
+}
+
+/** The caller abandoned the request (its AbortSignal fired) before it was sent (again). */
+export class RequestCancelledError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RequestCancelledError';
   }
 }
 

@@ -9,7 +9,7 @@ import { crc16 } from './crc';
 import { encodeRequest, expectedResponseLength, FrameError, ModbusRequest } from './pdu';
 import { RtuResponseFramer } from './rtu-framer';
 import { LinkTransport } from './transport-base';
-import { CrcError, LinkError, TimeoutError } from './transport-errors';
+import { CrcError, LinkError, ModbusTimeoutError } from './transport-errors';
 import type { ByteLink } from './transport-link';
 import type { ExchangeCallback, Transport } from './transport-types';
 
@@ -133,7 +133,7 @@ export class RtuTransport extends LinkTransport implements Transport {
     let err: Error;
     if (verdict.kind === 'crc') err = new CrcError('CRC mismatch in the answer');
     else if (verdict.kind === 'short') err = new FrameError(`short answer: ${verdict.got} of ${verdict.need} bytes`);
-    else err = new TimeoutError(`no answer within ${p.timeoutMs} ms`);
+    else err = new ModbusTimeoutError(`no answer within ${p.timeoutMs} ms`);
     this.finish(p, err);
   }
 

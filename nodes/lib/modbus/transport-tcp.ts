@@ -7,7 +7,7 @@
  */
 import { encodeRequest, FrameError, ModbusRequest } from './pdu';
 import { LinkTransport } from './transport-base';
-import { LinkError, TimeoutError } from './transport-errors';
+import { LinkError, ModbusTimeoutError } from './transport-errors';
 import type { ByteLink } from './transport-link';
 import type { ExchangeCallback, Transport } from './transport-types';
 
@@ -117,7 +117,7 @@ export class TcpTransport extends LinkTransport implements Transport {
       p.done(new FrameError(`short answer: MBAP announced ${announced} bytes, ${got} arrived within ${p.timeoutMs} ms`));
       return;
     }
-    p.done(new TimeoutError(`no answer within ${p.timeoutMs} ms`));
+    p.done(new ModbusTimeoutError(`no answer within ${p.timeoutMs} ms`));
   }
 
   private rememberExpired(tid: number): void {

@@ -1,7 +1,7 @@
-/** Maps the editor's poller fields onto IedPoller options. */
-import type { IedLink } from '../lib/iec61850/ied-link';
-import type { IedPollerOptions, PointSpec, ReportSpec } from '../lib/iec61850/ied-poller';
-import { parseDataSetReference } from '../lib/iec61850/reference';
+/** Maps the rtu-iec61850-poller form onto IedPoller options. */
+import type { IedLink } from './ied-link';
+import type { IedPollerOptions, PointSpec, ReportSpec } from './ied-poller';
+import { parseDataSetReference } from './reference';
 
 export interface IedPollerNodeConfig {
   name?: string;
@@ -22,8 +22,9 @@ export interface IedPollerNodeConfig {
 const TRIGGERS = ['dataChange', 'qualityChange', 'dataUpdate', 'integrity', 'generalInterrogation'] as const;
 
 export function pollerOptionsFrom(cfg: IedPollerNodeConfig, device: string, link: IedLink): IedPollerOptions {
+  const problems: string[] = [];
   const seconds = cfg.interval === undefined || cfg.interval === '' ? 1 : Number(cfg.interval);
-  if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError(`device "${device}": interval ${JSON.stringify(cfg.interval)} is not a number of seconds`);
+  if (!Number.isFinite(seconds) || seconds < 0) problems.push(`device "${device}": interval ${JSON.stringify(cfg.interval)} is not a number of seconds >= 0`);
   const points = (Array.isArray(cfg.points) ? cfg.points : [])
     .filter((p) => p && String(p.reference ?? '').trim())
     .map((p) => ({ reference: String(p.reference).trim(), name: p.name ? String(p.name).trim() : undefined, unit: p.unit ? String(p.unit).trim() : undefined }));
@@ -32,7 +33,7 @@ export function pollerOptionsFrom(cfg: IedPollerNodeConfig, device: string, link
     const wanted = (cfg.triggers ?? []).filter((t): t is (typeof TRIGGERS)[number] => (TRIGGERS as readonly string[]).includes(t));
     const period = cfg.integrityPeriod === undefined || cfg.integrityPeriod === '' ? undefined : Number(cfg.integrityPeriod);
     if (period !== undefined && (!Number.isFinite(period) || period < 0)) {
-      throw new RangeError(`device "${device}": integrity period ${JSON.stringify(cfg.integrityPeriod)} is not a number of seconds`);
+      problems.push(`device "${device}": integrity period ${JSON.stringify(cfg.integrityPeriod)} is not a number of seconds >= 0`);
     }
     let dataSet: string | undefined;
     if (String(cfg.rcbDataSet ?? '').trim()) {
@@ -47,6 +48,8 @@ export function pollerOptionsFrom(cfg: IedPollerNodeConfig, device: string, link
       ...(period !== undefined ? { integrityPeriodMs: Math.round(period * 1000) } : {}),
     };
   }
+  // Both bad fields are named at once.
+  if (problems.length) throw new RangeError(problems.join('; '));
   return {
     device,
     link,

@@ -1,13 +1,13 @@
 /**
- * Resolves a poller's editor fields into what the engine needs: the device's
- * points (from a registry model + profile, or a typed point list) and the plan
- * options. Used by the node and by the editor's plan preview.
+ * Resolves a Modbus poller's editor fields into what the engine needs: the
+ * device's points (from a registry model + profile, or a typed point list) and
+ * the plan options. Used by the rtu-modbus-poller node and its editor's plan preview.
  */
-import type { MeterRegistry } from '../lib/registry';
-import { planReads, PlanError, PlanOptions, ReadPlan } from '../lib/modbus/planner';
-import { validatePoints } from '../lib/modbus/points';
-import { parseRanges } from '../lib/modbus/ranges';
-import { BYTE_ORDERS, ByteOrder, PointDef } from '../lib/modbus/types';
+import type { MeterRegistry } from '../registry';
+import { planReads, PlanError, PlanOptions, ReadPlan } from './planner';
+import { validatePoints } from './points';
+import { parseRanges } from './ranges';
+import { BYTE_ORDERS, ByteOrder, PointDef } from './types';
 
 export interface PollerFields {
   name?: string;
@@ -93,6 +93,15 @@ export function resolveDevice(fields: PollerFields, registry: () => MeterRegistr
     const list = err instanceof PlanError ? err.problems : [(err as Error).message];
     throw new DeviceConfigError(list.map((p) => `${context}: ${p}`));
   }
+}
+
+/** The interval field (seconds) in ms, or what is wrong with it, worded in the field's own unit. */
+export function pollIntervalMs(raw: unknown, context: string): number | string {
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    return `${context}: interval ${typeof raw === 'string' ? JSON.stringify(raw) : String(raw)} is not a number of seconds >= 0`;
+  }
+  return Math.round(seconds * 1000);
 }
 
 /** The plan in the shape the editor prints. */
