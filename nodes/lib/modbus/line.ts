@@ -38,13 +38,14 @@
  * ever emitted, so an unattended line cannot crash the process.
  */
 import { EventEmitter } from 'events';
-import { Backoff } from './backoff';
+import { LineConnection } from './line-connection';
 import { DeviceSlot, LineDevices } from './line-devices';
+import { DEMAND, Job, POLL, RequestQueue } from './line-queue';
 import { lineSettings } from './line-settings';
 import { RateMeter } from './line-stats';
 import type { DeviceRegistration, LineCounters, LineOptions, LineState, LineStats, PollContext, PolledDevice, RequestOptions, UnitHealth } from './line-types';
 import { decodeResponse, describeRequest, FrameError, ModbusException, ModbusRequest, requestProblem } from './pdu';
-import { IndexedHeap, ScheduleEntry } from './scheduler';
+import type { ScheduleEntry } from './scheduler';
 import { createTransport } from './transport-create';
 import { asError, CrcError, LinkError, TimeoutError, withContext } from './transport-errors';
 import type { Transport } from './transport-types';
@@ -63,23 +64,6 @@ export type {
   UnitHealth,
 } from './line-types';
 
-interface Job {
-  unitId: number;
-  request: ModbusRequest;
-  priority: 0 | 1;
-  deadline: number;
-  seq: number;
-  heapIndex: number;
-  timeoutMs: number;
-  attemptsLeft: number;
-  expiresAt: number;
-  resolve: (values: number[]) => void;
-  /** Rejects the caller's promise as is: add the context with `fail()`. */
-  reject: (err: Error) => void;
-}
-
-const DEMAND = 0;
-const POLL = 1;
 /** While the link is down, a device reports a failed poll at most this often (ms). */
 const OFFLINE_POLL_SPACING_MS = 1000;
 
@@ -92,17 +76,10 @@ export class ModbusLine extends EventEmitter {
   readonly maxOutstanding: number;
   private readonly queueTimeoutMs: number;
   private readonly reconnectAfterTimeouts: number;
-  private readonly reconnectBackoff: Backoff;
   private readonly units: UnitBackoffs;
+  private readonly link: LineConnection;
 
-  private state: LineState = 'stopped';
-  private connectedSince?: number;
-  private lastError?: Error;
-  private lastErrorAt?: number;
-  private readonly queue = new IndexedHeap<Job>(
-    (a, b) => a.priority - b.priority || a.deadline - b.deadline || a.seq - b.seq,
-  );
-  private jobSeq = 0;
+  private readonly queue = new RequestQueue();
   private inFlight = 0;
   private quietUntil = 0;
   private consecutiveTimeouts = 0;
@@ -112,7 +89,6 @@ export class ModbusLine extends EventEmitter {
   private pumpAgain = false;
   private wakeTimer?: NodeJS.Timeout;
   private wakeAt = Infinity;
-  private reconnectTimer?: NodeJS.Timeout;
   private sweepTimer?: NodeJS.Timeout;
   private readonly rate = new RateMeter(10);
   private readonly counters: LineCounters = {
@@ -146,34 +122,34 @@ export class ModbusLine extends EventEmitter {
     this.interRequestDelayMs = settings.interRequestDelayMs;
     this.queueTimeoutMs = settings.queueTimeoutMs;
     this.reconnectAfterTimeouts = settings.reconnectAfterTimeouts;
-    this.reconnectBackoff = new Backoff(settings.reconnect, settings.random);
     this.units = new UnitBackoffs(this.name, settings.unitBackoff, settings.random);
-    this.transport.on('close', (err: Error) => this.onLinkLost(err));
+    this.link = new LineConnection(this.transport, settings.reconnect, settings.random, this.counters, {
+      up: () => this.linkUp(),
+      down: (reason) => this.linkDown(reason),
+      emit: (event, err) => (err ? this.emit(event, err) : this.emit(event)),
+    });
   }
 
   get connected(): boolean {
-    return this.state === 'connected';
+    return this.link.state === 'connected';
   }
 
   get lineState(): LineState {
-    return this.state;
+    return this.link.state;
   }
 
   /** Opens the transport; from here on the line keeps itself connected until stop(). */
   start(): void {
-    if (this.state !== 'stopped') return;
-    this.state = 'connecting';
-    this.connect();
+    this.link.start();
   }
 
   /** Fails everything queued, closes the transport and releases the port or socket. */
   async stop(): Promise<void> {
-    if (this.state === 'stopped') return;
-    this.state = 'stopped';
-    this.connectedSince = undefined;
+    if (this.link.state === 'stopped') return;
+    const closing = this.link.stop();
     this.clearTimers();
     this.failQueued(() => true, () => new LinkError(`line "${this.name}" stopped`));
-    await this.transport.close();
+    await closing;
   }
 
   /**
@@ -185,9 +161,10 @@ export class ModbusLine extends EventEmitter {
     const invalid = requestProblem(request) ?? unitProblem(unitId, request, this.transport.serial);
     if (invalid) return Promise.reject(new Error(`${this.context(unitId, request)}: ${invalid}`));
     const priority = options.priority === 'poll' ? POLL : DEMAND;
-    if (this.state === 'stopped') return Promise.reject(new LinkError(`${this.context(unitId, request)}: line is stopped`));
-    if (this.state === 'reconnecting' && priority === POLL) {
-      return Promise.reject(new LinkError(`${this.context(unitId, request)}: not connected (${this.lastError?.message ?? 'reconnecting'})`));
+    const state = this.link.state;
+    if (state === 'stopped') return Promise.reject(new LinkError(`${this.context(unitId, request)}: line is stopped`));
+    if (state === 'reconnecting' && priority === POLL) {
+      return Promise.reject(new LinkError(`${this.context(unitId, request)}: not connected (${this.link.lastError?.message ?? 'reconnecting'})`));
     }
     const refusal = this.units.refusal(unitId, Date.now());
     if (refusal) {
@@ -203,11 +180,13 @@ export class ModbusLine extends EventEmitter {
         request,
         priority,
         deadline: priority === POLL ? (options.deadline ?? now) : 0,
-        seq: this.jobSeq++,
+        seq: -1,
         heapIndex: -1,
         timeoutMs: options.timeoutMs !== undefined && options.timeoutMs > 0 ? options.timeoutMs : this.timeoutMs,
         attemptsLeft: 1 + (Number.isInteger(options.retries) && (options.retries as number) >= 0 ? (options.retries as number) : this.retries),
         expiresAt: now + this.queueTimeoutMs,
+        probe: false,
+        unitFailures: 0,
         resolve,
         reject,
       };
@@ -236,15 +215,16 @@ export class ModbusLine extends EventEmitter {
   stats(now = Date.now()): LineStats {
     const unitsBackingOff = this.units.backingOff(now);
     const t = this.transport.counters;
+    const state = this.link.state;
     return {
       name: this.name,
       kind: this.transport.kind,
       transport: this.transport.description,
-      state: this.state,
-      connected: this.state === 'connected',
-      connectedSince: this.connectedSince,
-      lastError: this.lastError?.message,
-      lastErrorAt: this.lastErrorAt,
+      state,
+      connected: state === 'connected',
+      connectedSince: this.link.connectedSince,
+      lastError: this.link.lastError?.message,
+      lastErrorAt: this.link.lastErrorAt,
       queueDepth: this.queue.length,
       inFlight: this.inFlight,
       devices: this.devices.size,
@@ -259,60 +239,19 @@ export class ModbusLine extends EventEmitter {
     };
   }
 
-  // ---- connection ----
+  // ---- the link coming and going ----
 
-  private connect(): void {
-    this.transport.open().then(
-      () => {
-        if (this.state === 'stopped') return;
-        this.state = 'connected';
-        this.connectedSince = Date.now();
-        this.consecutiveTimeouts = 0;
-        this.stopSweep();
-        this.emit('connect');
-        this.pump();
-      },
-      (err: Error) => {
-        if (this.state === 'stopped') return;
-        this.noteError(err);
-        this.emit('connect-failed', err);
-        this.scheduleReconnect();
-      },
-    );
-  }
-
-  private onLinkLost(err: Error): void {
-    if (this.state === 'stopped') return;
-    this.noteError(err);
-    this.counters.disconnects++;
-    this.emit('disconnect', err);
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    this.state = 'reconnecting';
-    this.connectedSince = undefined;
-    const reason = this.lastError?.message ?? 'link lost';
-    this.failQueued((job) => job.priority === POLL, () => new LinkError(`not connected (${reason})`));
-    this.startSweep();
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (this.state !== 'reconnecting') return;
-      this.counters.reconnects++;
-      this.connect();
-    }, this.reconnectBackoff.next());
+  private linkUp(): void {
+    this.consecutiveTimeouts = 0;
+    this.stopSweep();
     this.pump();
   }
 
-  /** Forces a reconnect of a TCP link that stopped answering altogether. */
-  private dropLink(reason: string): void {
-    const err = new LinkError(`${this.transport.description}: ${reason}; reconnecting`);
-    this.noteError(err);
-    this.counters.disconnects++;
-    this.emit('disconnect', err);
-    this.scheduleReconnect();
-    this.transport.close().catch(() => undefined);
+  /** Queued poll requests fail (no reading mixes both sides of an outage); on-demand ones wait. */
+  private linkDown(reason: string): void {
+    this.failQueued((job) => job.priority === POLL, () => new LinkError(`not connected (${reason})`));
+    this.startSweep();
+    this.pump();
   }
 
   /** While disconnected, queued on-demand requests give up after queueTimeoutMs. */
@@ -322,7 +261,7 @@ export class ModbusLine extends EventEmitter {
       const now = Date.now();
       this.failQueued(
         (job) => job.expiresAt <= now,
-        () => new LinkError(`not connected for ${this.queueTimeoutMs} ms (${this.lastError?.message ?? 'reconnecting'})`),
+        () => new LinkError(`not connected for ${this.queueTimeoutMs} ms (${this.link.lastError?.message ?? 'reconnecting'})`),
       );
     }, Math.min(250, this.queueTimeoutMs));
   }
@@ -351,10 +290,10 @@ export class ModbusLine extends EventEmitter {
   }
 
   private pumpOnce(): void {
-    if (this.state === 'stopped') return;
+    if (this.link.state === 'stopped') return;
     const now = Date.now();
     this.startDuePolls(now);
-    if (this.state !== 'connected' || !this.transport.isOpen) return;
+    if (!this.link.usable) return;
     while (this.inFlight < this.maxOutstanding) {
       if (this.quietUntil > now) {
         this.wakeUpAt(this.quietUntil);
@@ -417,7 +356,7 @@ export class ModbusLine extends EventEmitter {
     const now = Date.now();
     let notBefore = this.units.until(device.unitId);
     // Offline, a poll fails without I/O: keep fast devices from spinning on failures.
-    if (this.state !== 'connected') notBefore = Math.max(notBefore, now + Math.max(device.intervalMs, OFFLINE_POLL_SPACING_MS));
+    if (this.link.state !== 'connected') notBefore = Math.max(notBefore, now + Math.max(device.intervalMs, OFFLINE_POLL_SPACING_MS));
     this.devices.complete(entry, now, notBefore);
     this.pump();
   }
@@ -432,6 +371,8 @@ export class ModbusLine extends EventEmitter {
       this.pump();
     }, Math.max(0, at - Date.now()));
   }
+
+  // ---- one exchange and what its outcome means ----
 
   private send(job: Job): void {
     this.inFlight++;
@@ -487,16 +428,14 @@ export class ModbusLine extends EventEmitter {
     }
     job.attemptsLeft--;
     const linkSuspect = this.reconnectAfterTimeouts > 0 && this.consecutiveTimeouts >= this.reconnectAfterTimeouts;
-    if (job.attemptsLeft > 0 && !linkSuspect && this.state === 'connected') {
+    if (job.attemptsLeft > 0 && !linkSuspect && this.link.state === 'connected') {
       this.counters.retries++;
       this.queue.push(job);
     } else {
       if (timedOut) this.unitSilent(job.unitId, now);
       this.fail(job, err);
     }
-    if (linkSuspect && this.state === 'connected') {
-      this.dropLink(`${this.consecutiveTimeouts} requests in a row timed out`);
-    }
+    if (linkSuspect) this.link.drop(`${this.consecutiveTimeouts} requests in a row timed out`);
   }
 
   private fail(job: Job, err: Error): void {
@@ -511,7 +450,7 @@ export class ModbusLine extends EventEmitter {
 
   private unitAnswered(unitId: number): void {
     this.consecutiveTimeouts = 0;
-    this.reconnectBackoff.reset();
+    this.link.answered();
     if (this.units.answered(unitId)) this.emit('unit-recovered', this.unitHealth(unitId));
   }
 
@@ -524,27 +463,16 @@ export class ModbusLine extends EventEmitter {
   // ---- housekeeping ----
 
   private failQueued(which: (job: Job) => boolean, why: () => Error): void {
-    const keep: Job[] = [];
-    for (let job = this.queue.pop(); job; job = this.queue.pop()) {
-      if (which(job)) {
-        this.counters.linkErrors++;
-        this.fail(job, why());
-      } else keep.push(job);
+    for (const job of this.queue.takeWhere(which)) {
+      this.counters.linkErrors++;
+      this.fail(job, why());
     }
-    for (const job of keep) this.queue.push(job);
-  }
-
-  private noteError(err: Error): void {
-    this.lastError = err;
-    this.lastErrorAt = Date.now();
   }
 
   private clearTimers(): void {
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.wakeTimer = undefined;
     this.wakeAt = Infinity;
-    this.reconnectTimer = undefined;
     this.stopSweep();
   }
 }
