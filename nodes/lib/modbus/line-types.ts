@@ -23,8 +23,10 @@ export interface LineOptions {
   queueTimeoutMs?: number;
   /**
    * Over TCP, drop and reopen the connection after this many timeouts in a row
-   * with no answer of any kind in between (a half-open socket never errors by
-   * itself). Default 3 on TCP lines; 0 disables. Ignored on RTU serial lines.
+   * with no answer of any kind in between, when they hit units that had answered
+   * on this connection (a half-open socket never errors by itself; one silent
+   * unit while others answer is not a dead link, see link-watch.ts).
+   * Default 3 on TCP lines; 0 disables. Ignored on RTU serial lines.
    */
   reconnectAfterTimeouts?: number;
   /** Source of randomness for jitter (tests pass a fixed one). */

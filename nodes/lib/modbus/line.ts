@@ -24,6 +24,9 @@
  *   requests fail at once with a BackoffError and its devices are not polled,
  *   while every other unit keeps its schedule. Any answer (even an exception or
  *   a malformed frame: the unit is alive) resets the backoff.
+ * - Dead link: over TCP, timeouts in a row with nothing answering in between,
+ *   from units that answered before, drop and reopen the connection; one
+ *   silent unit among answering ones never does (link-watch.ts).
  * - Link loss: requests in flight fail with a LinkError; queued on-demand
  *   requests wait for the reconnect (up to `queueTimeoutMs`); queued poll
  *   requests fail, so that no reading mixes values from both sides of an outage.
@@ -39,6 +42,7 @@
  */
 import { EventEmitter } from 'events';
 import { LineConnection } from './line-connection';
+import { LinkWatch } from './link-watch';
 import { DeviceSlot, LineDevices } from './line-devices';
 import { DEMAND, Job, POLL, RequestQueue } from './line-queue';
 import { lineSettings } from './line-settings';
@@ -75,14 +79,13 @@ export class ModbusLine extends EventEmitter {
   readonly interRequestDelayMs: number;
   readonly maxOutstanding: number;
   private readonly queueTimeoutMs: number;
-  private readonly reconnectAfterTimeouts: number;
   private readonly units: UnitBackoffs;
   private readonly link: LineConnection;
+  private readonly watch: LinkWatch;
 
   private readonly queue = new RequestQueue();
   private inFlight = 0;
   private quietUntil = 0;
-  private consecutiveTimeouts = 0;
   private readonly devices = new LineDevices();
   private activePolls = 0;
   private pumping = false;
@@ -121,7 +124,7 @@ export class ModbusLine extends EventEmitter {
     this.maxOutstanding = settings.maxOutstanding;
     this.interRequestDelayMs = settings.interRequestDelayMs;
     this.queueTimeoutMs = settings.queueTimeoutMs;
-    this.reconnectAfterTimeouts = settings.reconnectAfterTimeouts;
+    this.watch = new LinkWatch(settings.reconnectAfterTimeouts);
     this.units = new UnitBackoffs(this.name, settings.unitBackoff, settings.random);
     this.link = new LineConnection(this.transport, settings.reconnect, settings.random, this.counters, {
       up: () => this.linkUp(),
@@ -242,7 +245,7 @@ export class ModbusLine extends EventEmitter {
   // ---- the link coming and going ----
 
   private linkUp(): void {
-    this.consecutiveTimeouts = 0;
+    this.watch.reset();
     this.stopSweep();
     this.pump();
   }
@@ -418,24 +421,24 @@ export class ModbusLine extends EventEmitter {
       return;
     }
     const timedOut = err instanceof TimeoutError;
+    let linkDead = false;
     if (timedOut) {
       this.counters.timeouts++;
-      this.consecutiveTimeouts++;
+      linkDead = this.watch.timedOut(job.unitId);
     } else if (err instanceof FrameError) {
       if (err instanceof CrcError) this.counters.crcErrors++;
       else this.counters.frameErrors++;
       this.unitAnswered(job.unitId);
     }
     job.attemptsLeft--;
-    const linkSuspect = this.reconnectAfterTimeouts > 0 && this.consecutiveTimeouts >= this.reconnectAfterTimeouts;
-    if (job.attemptsLeft > 0 && !linkSuspect && this.link.state === 'connected') {
+    if (job.attemptsLeft > 0 && !linkDead && this.link.state === 'connected') {
       this.counters.retries++;
       this.queue.push(job);
     } else {
       if (timedOut) this.unitSilent(job.unitId, now);
       this.fail(job, err);
     }
-    if (linkSuspect) this.link.drop(`${this.consecutiveTimeouts} requests in a row timed out`);
+    if (linkDead) this.link.drop(`${this.watch.timeoutsInARow} requests in a row timed out and no unit answered`);
   }
 
   private fail(job: Job, err: Error): void {
@@ -449,7 +452,7 @@ export class ModbusLine extends EventEmitter {
   // ---- per-unit backoff ----
 
   private unitAnswered(unitId: number): void {
-    this.consecutiveTimeouts = 0;
+    this.watch.answered(unitId);
     this.link.answered();
     if (this.units.answered(unitId)) this.emit('unit-recovered', this.unitHealth(unitId));
   }
