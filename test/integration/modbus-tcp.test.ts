@@ -371,3 +371,22 @@ for (const variant of [
     }
   });
 }
+
+test('a unit that is backing off is probed with one attempt, not with every retry', async () => {
+  const peer = await TcpPeer.start({ framing: 'mbap', script: (r) => (r.unitId === 3 ? 'silent' : undefined) });
+  const line = tcpLine(peer.port, { timeoutMs: 60, retries: 2, unitBackoff: { initialMs: 100, maxMs: 100, jitter: 0 } });
+  const dead = pollingDevice('m3', 3, 50);
+  const reg = line.addDevice(dead);
+  try {
+    await waitFor(() => line.unitHealth(3).failures >= 5, 'five failed probes', 10000);
+    reg.remove();
+    await waitFor(() => line.stats().inFlight === 0 && line.stats().activePolls === 0, 'the last probe settled');
+    const failures = line.unitHealth(3).failures;
+    // the first request took its three attempts; each probe after it one
+    assert.equal(peer.countFor(3), 3 + (failures - 1), `${peer.countFor(3)} requests for ${failures} failures`);
+    assert.equal(line.stats().counters.retries, 2);
+  } finally {
+    await line.stop();
+    await peer.stop();
+  }
+});

@@ -22,7 +22,9 @@
  * - Unit backoff: a unit whose request times out on every attempt is skipped
  *   for a growing, jittered period (1 s, 2 s, 4 s ... 60 s); its pending and new
  *   requests fail at once with a BackoffError and its devices are not polled,
- *   while every other unit keeps its schedule. Any answer (even an exception or
+ *   while every other unit keeps its schedule. When the period ends, the unit
+ *   is probed with one attempt and no retries, so a dead unit holds the line for
+ *   at most one timeout per backoff period. Any answer (even an exception or
  *   a malformed frame: the unit is alive) resets the backoff.
  * - Dead link: over TCP, timeouts in a row with nothing answering in between,
  *   from units that answered before, drop and reopen the connection; one
@@ -310,6 +312,9 @@ export class ModbusLine extends EventEmitter {
         this.fail(job, refusal);
         continue;
       }
+      // A unit that has not answered since it timed out is probed with one attempt: a dead unit
+      // costs the others at most one timeout per backoff period.
+      if (this.units.failures(job.unitId) > 0) job.attemptsLeft = 1;
       this.send(job);
     }
   }
