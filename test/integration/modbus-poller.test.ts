@@ -131,8 +131,8 @@ test('a failed block marks only its points bad; a silent unit makes the whole re
     assert.match(bad.rtu.error ?? '', /device "pm2": line "plant" unit 4 FC\d @\d+ x\d+: no answer within 150 ms \(and 3 more errors\)/);
     const seenAtBad = r.peer.requests.length;
     const readingsAtBad = readings.length;
-    await sleep(200);
-    assert.equal(readings.length, readingsAtBad, 'no polls while the unit backs off');
+    await waitFor(() => readings.length >= readingsAtBad + 3, 'bad readings while the unit backs off');
+    assert.ok(readings.slice(readingsAtBad).every((m) => m.rtu.quality === 'bad'));
     assert.ok(r.peer.requests.length <= seenAtBad + 1, 'at most one probe');
     const stats = device.stats();
     assert.ok(stats.consecutiveFailures >= 1);
@@ -251,4 +251,31 @@ test('bad device settings are refused with the device named', async () => {
     () => new DevicePoller({ name: 'x', line, unitId: 1, intervalMs: 1000, points: [{ name: 's', registerType: 'holding', address: 0, dataType: 'string' }] }),
     /device "x": point "s": string needs a length/,
   );
+});
+
+test('a unit that is backing off still reports a bad reading at its interval, without touching the bus', async () => {
+  const r = await rig((req) => (req.unitId === 7 ? 'silent' : undefined));
+  const dead = new DevicePoller({ name: 'dead', line: r.line, unitId: 7, intervalMs: 100, points: points.slice(0, 3) });
+  const live = new DevicePoller({ name: 'live', line: r.line, unitId: UNIT, intervalMs: 100, points: points.slice(0, 3) });
+  const deadReadings = collect(dead);
+  const liveReadings = collect(live);
+  try {
+    dead.start();
+    live.start();
+    await waitFor(() => deadReadings.length >= 1, 'the first (timed-out) reading');
+    // the backoff (300 ms) is renewed at every failed probe; readings keep their cadence meanwhile
+    await waitFor(() => deadReadings.length >= 12, 'a dozen readings of the dead unit', 4000);
+    assert.ok(deadReadings.every((m) => m.rtu.quality === 'bad' && Object.values(m.payload).every((v) => v === null)));
+    const refused = deadReadings.filter((m) => /unit 7 is not answering \(\d+ timed-out requests?\); next try in \d+\.\d s/.test(m.rtu.error ?? ''));
+    const probes = r.peer.countFor(7);
+    assert.ok(refused.length >= deadReadings.length - probes - 1, `${refused.length} of ${deadReadings.length} readings were answered from the backoff, ${probes} requests reached the bus`);
+    assert.ok(probes <= Math.ceil(deadReadings.length / 2), `${probes} requests for ${deadReadings.length} readings: most readings left the bus alone`);
+    const seqs = deadReadings.map((m) => m.rtu.seq);
+    assert.deepEqual(seqs, seqs.map((_, i) => i), 'one reading per cycle, in order');
+    assert.ok(liveReadings.length > 0 && liveReadings.every((m) => m.rtu.quality === 'good'));
+  } finally {
+    dead.stop();
+    live.stop();
+    await r.done();
+  }
 });

@@ -21,8 +21,9 @@
  *   times; an exception answer is final.
  * - Unit backoff: a unit whose request times out on every attempt is skipped
  *   for a growing, jittered period (1 s, 2 s, 4 s ... 60 s); its pending and new
- *   requests fail at once with a BackoffError and its devices are not polled,
- *   while every other unit keeps its schedule. When the period ends, the unit
+ *   requests fail at once with a BackoffError without touching the bus, so its
+ *   devices still report a bad reading at their interval (flat-out ones once a
+ *   second), while every other unit keeps its schedule. When the period ends, the unit
  *   is probed with one attempt and no retries, so a dead unit holds the line for
  *   at most one timeout per backoff period. Any answer (even an exception or
  *   a malformed frame: the unit is alive) resets the backoff.
@@ -208,7 +209,7 @@ export class ModbusLine extends EventEmitter {
    * behind all the others. The first device is due at once.
    */
   addDevice(device: PolledDevice): DeviceRegistration {
-    const registration = this.devices.add(device, this.units.until(device.unitId));
+    const registration = this.devices.add(device);
     this.pump();
     return registration;
   }
@@ -362,9 +363,11 @@ export class ModbusLine extends EventEmitter {
     const { device } = entry.item;
     this.activePolls--;
     const now = Date.now();
-    let notBefore = this.units.until(device.unitId);
-    // Offline, a poll fails without I/O: keep fast devices from spinning on failures.
-    if (this.link.state !== 'connected') notBefore = Math.max(notBefore, now + Math.max(device.intervalMs, OFFLINE_POLL_SPACING_MS));
+    // Offline or backing off, a poll fails without I/O: keep flat-out devices from spinning on
+    // failures (a unit backing off is still probed as soon as its backoff ends).
+    let notBefore = 0;
+    if (this.link.state !== 'connected') notBefore = now + Math.max(device.intervalMs, OFFLINE_POLL_SPACING_MS);
+    else if (device.intervalMs === 0) notBefore = Math.min(this.units.until(device.unitId), now + OFFLINE_POLL_SPACING_MS);
     this.devices.complete(entry, now, notBefore);
     this.pump();
   }
@@ -463,8 +466,7 @@ export class ModbusLine extends EventEmitter {
   }
 
   private unitSilent(unitId: number, now: number): void {
-    const until = this.units.silent(unitId, now);
-    this.devices.deferUnit(unitId, until);
+    this.units.silent(unitId, now);
     this.emit('unit-backoff', this.unitHealth(unitId, now));
   }
 
