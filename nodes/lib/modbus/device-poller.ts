@@ -175,9 +175,12 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
     this.emit('reading', reading);
   }
 
-  /** Reads every point now, ahead of scheduled polls; the reading is returned, not emitted. */
+  /**
+   * Reads every point now, ahead of scheduled polls; the reading is returned, not emitted.
+   * A unit that is backing off is asked all the same (an answer ends its backoff).
+   */
   readNow(): Promise<ReadingMessage> {
-    return this.read((req) => this.line.request(this.unitId, req, { priority: 'demand' }));
+    return this.read((req) => this.line.request(this.unitId, req, { priority: 'demand', probe: true }));
   }
 
   /**

@@ -44,6 +44,12 @@ export interface RequestOptions {
   deadline?: number;
   timeoutMs?: number;
   retries?: number;
+  /**
+   * An explicit read (verify, read now): sent even while its unit is backing off
+   * (with one attempt), and an answer ends the backoff. Only the background
+   * schedule backs off.
+   */
+  probe?: boolean;
 }
 
 /** What a device poller gives the line: the line calls `poll` whenever the device is due. */

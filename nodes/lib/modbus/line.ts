@@ -172,7 +172,8 @@ export class ModbusLine extends EventEmitter {
     if (state === 'reconnecting' && priority === POLL) {
       return Promise.reject(new LinkError(`${this.context(unitId, request)}: not connected (${this.link.lastError?.message ?? 'reconnecting'})`));
     }
-    const refusal = this.units.refusal(unitId, Date.now());
+    const probe = options.probe === true;
+    const refusal = probe ? undefined : this.units.refusal(unitId, Date.now());
     if (refusal) {
       this.counters.backoffSkips++;
       return Promise.reject(withContext(refusal, this.context(unitId, request)));
@@ -191,8 +192,8 @@ export class ModbusLine extends EventEmitter {
         timeoutMs: options.timeoutMs !== undefined && options.timeoutMs > 0 ? options.timeoutMs : this.timeoutMs,
         attemptsLeft: 1 + (Number.isInteger(options.retries) && (options.retries as number) >= 0 ? (options.retries as number) : this.retries),
         expiresAt: now + this.queueTimeoutMs,
-        probe: false,
-        unitFailures: 0,
+        probe,
+        unitFailures: this.units.failures(unitId),
         resolve,
         reject,
       };
@@ -307,7 +308,8 @@ export class ModbusLine extends EventEmitter {
       }
       const job = this.queue.pop();
       if (!job) return;
-      const refusal = this.units.refusal(job.unitId, now);
+      // A probe goes out unless the unit failed again since it was queued (e.g. an earlier block of the same read).
+      const refusal = job.probe && this.units.failures(job.unitId) === job.unitFailures ? undefined : this.units.refusal(job.unitId, now);
       if (refusal) {
         this.counters.backoffSkips++;
         this.fail(job, refusal);
