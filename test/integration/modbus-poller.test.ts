@@ -92,7 +92,8 @@ test('polls, decodes and emits one reading per poll with its metadata', async ()
       m.rtu.raw?.map((b) => `${b.registerType}@${b.address}x${b.values.length}`),
       ['coil@5x1', 'holding@0x42', 'holding@300x1', 'input@100x2'],
     );
-    assert.ok(readings[2].rtu.timestamp - readings[1].rtu.timestamp >= 40, 'polls keep their interval');
+    const startOf = (x: ReadingMessage) => x.rtu.timestamp - x.rtu.latencyMs;
+    assert.ok(startOf(readings[2]) - startOf(readings[1]) >= 25, 'polls start at least half an interval apart');
     const stats = device.stats();
     assert.ok(stats.polls.ok >= 3);
     assert.equal(stats.polls.failed, 0);
@@ -276,6 +277,46 @@ test('a unit that is backing off still reports a bad reading at its interval, wi
   } finally {
     dead.stop();
     live.stop();
+    await r.done();
+  }
+});
+
+test('reads on demand are coalesced per device and waiting on-demand requests are bounded', async () => {
+  const r = await rig(() => ({ delayMs: 40, then: 'normal' }));
+  try {
+    await waitFor(() => r.line.connected, 'connect');
+    const device = new DevicePoller({ name: 'pm5', line: r.line, unitId: UNIT, intervalMs: 60000, points: [...points.slice(0, 3), points[4]] });
+    const blocks = device.plan.requests.length;
+    // a flood of "read now" messages: one read goes to the device and answers them all
+    const readings = await Promise.all(Array.from({ length: 200 }, () => device.readNow()));
+    assert.equal(r.peer.requests.length, blocks, `${r.peer.requests.length} requests for 200 reads on demand`);
+    assert.ok(readings.every((m) => m.rtu.quality === 'good' && m.payload.power === 230.5));
+    readings[1].payload.power = 0;
+    assert.equal(readings[2].payload.power, 230.5, 'each caller has its own copy');
+    // a read asked for after a write does not get an answer read before it
+    const before = device.readNow();
+    await device.write('setpoint', 77);
+    const after = await device.readNow();
+    await before;
+    assert.equal(r.peer.requests.length, 2 * blocks + 1 + blocks, 'a fresh read after the write');
+    assert.equal(after.payload.power, 230.5);
+
+    // writes on demand: at most maxQueuedDemand wait; the rest are refused at once, clearly
+    const bounded = new ModbusLine({ name: 'bounded', transport: { kind: 'tcp', host: '127.0.0.1', port: r.peer.port }, maxQueuedDemand: 5 });
+    bounded.start();
+    try {
+      await waitFor(() => bounded.connected, 'connect');
+      const writes = Array.from({ length: 10 }, (_, i) => bounded.request(UNIT, { fc: 6, address: 20, value: i }).then(() => 'ok', (err: Error) => err));
+      const outcomes = await Promise.all(writes);
+      const refused = outcomes.filter((o): o is Error => o instanceof Error);
+      assert.equal(outcomes.filter((o) => o === 'ok').length, 6, 'one in flight and five waiting are carried out');
+      assert.equal(refused.length, 4);
+      assert.match(refused[0].message, /^line "bounded" unit 4 FC6 @20: refused, 5 on-demand requests are already waiting on the line \(limit 5\)$/);
+      assert.equal(refused[0].name, 'QueueFullError');
+    } finally {
+      await bounded.stop();
+    }
+  } finally {
     await r.done();
   }
 });

@@ -100,6 +100,9 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
   private readonly pointInfo: Record<string, PointInfo> = {};
   private readonly options: DevicePollerOptions;
   private registration?: DeviceRegistration;
+  private pendingRead?: { reading: Promise<ReadingMessage>; writesBefore: number };
+  /** Writes settled so far: a read on demand that started before one does not answer for after it. */
+  private writesDone = 0;
   private seq = 0;
   private readonly latency = new SampleRing(256);
   private readonly counts = { ok: 0, partial: 0, failed: 0, writesOk: 0, writesFailed: 0 };
@@ -178,9 +181,17 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
   /**
    * Reads every point now, ahead of scheduled polls; the reading is returned, not emitted.
    * A unit that is backing off is asked all the same (an answer ends its backoff).
+   * One read on demand is pending at a time: calls while it runs share its answer (each
+   * caller gets its own copy), unless a write finished since it started.
    */
   readNow(): Promise<ReadingMessage> {
-    return this.read((req) => this.line.request(this.unitId, req, { priority: 'demand', probe: true }));
+    const pending = this.pendingRead;
+    if (pending && pending.writesBefore === this.writesDone) return pending.reading.then(copyReading);
+    const reading: Promise<ReadingMessage> = this.read((req) => this.line.request(this.unitId, req, { priority: 'demand', probe: true })).finally(() => {
+      if (this.pendingRead?.reading === reading) this.pendingRead = undefined;
+    });
+    this.pendingRead = { reading, writesBefore: this.writesDone };
+    return reading;
   }
 
   /**
@@ -193,9 +204,11 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
     try {
       const result = await this.writePoint(pointName, value, where);
       this.counts.writesOk++;
+      this.writesDone++;
       return result;
     } catch (err) {
       this.counts.writesFailed++;
+      this.writesDone++;
       const e = asError(err);
       throw e.message.startsWith(where) ? e : withContext(e, where);
     }
@@ -396,6 +409,11 @@ function settleAll(requests: ModbusRequest[], send: (req: ModbusRequest) => Prom
       );
     }
   });
+}
+
+/** A reading for one more caller: its own objects, so no caller's edits reach another's. */
+function copyReading(reading: ReadingMessage): ReadingMessage {
+  return structuredClone(reading);
 }
 
 function showValue(value: unknown): string {

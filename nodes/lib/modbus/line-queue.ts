@@ -5,6 +5,14 @@
 import type { ModbusRequest } from './pdu';
 import { IndexedHeap } from './scheduler';
 
+/** An on-demand request refused because the line already has its limit of them waiting. */
+export class QueueFullError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueueFullError';
+  }
+}
+
 export const DEMAND = 0;
 export const POLL = 1;
 

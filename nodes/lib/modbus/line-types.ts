@@ -21,6 +21,8 @@ export interface LineOptions {
   reconnect?: Partial<BackoffOptions>;
   /** Longest wait of a queued on-demand request while the link is down. Default 10 s. */
   queueTimeoutMs?: number;
+  /** On-demand requests (reads now, writes) that may wait at once; more are refused with a QueueFullError. Default 256. */
+  maxQueuedDemand?: number;
   /**
    * Over TCP, drop and reopen the connection after this many timeouts in a row
    * with no answer of any kind in between, when they hit units that had answered

@@ -13,7 +13,9 @@
  *   await line.stop();                              // releases the port/socket; the same path can be reopened at once
  *
  * Behaviour:
- * - Requests: on-demand ones (priority 'demand') go before poll requests; poll
+ * - Requests: on-demand ones (priority 'demand') go before poll requests, and
+ *   at most `maxQueuedDemand` of them wait at once (more are refused with a
+ *   QueueFullError, so a flood of input messages cannot grow the queue); poll
  *   requests are ordered by their poll's deadline. RTU lines carry one request
  *   at a time with `interRequestDelayMs` of silence after each answer; TCP lines
  *   carry `maxOutstanding` (default 1; more for devices that pipeline).
@@ -47,7 +49,7 @@ import { EventEmitter } from 'events';
 import { LineConnection } from './line-connection';
 import { LinkWatch } from './link-watch';
 import { DeviceSlot, LineDevices } from './line-devices';
-import { DEMAND, Job, POLL, RequestQueue } from './line-queue';
+import { DEMAND, Job, POLL, QueueFullError, RequestQueue } from './line-queue';
 import { lineSettings } from './line-settings';
 import { RateMeter } from './line-stats';
 import type { DeviceRegistration, LineCounters, LineOptions, LineState, LineStats, PollContext, PolledDevice, RequestOptions, UnitHealth } from './line-types';
@@ -58,6 +60,7 @@ import { asError, CrcError, LinkError, TimeoutError, withContext } from './trans
 import type { Transport } from './transport-types';
 import { UnitBackoffs } from './unit-backoff';
 
+export { QueueFullError } from './line-queue';
 export type {
   DeviceRegistration,
   LineCounters,
@@ -82,6 +85,7 @@ export class ModbusLine extends EventEmitter {
   readonly interRequestDelayMs: number;
   readonly maxOutstanding: number;
   private readonly queueTimeoutMs: number;
+  private readonly maxQueuedDemand: number;
   private readonly units: UnitBackoffs;
   private readonly link: LineConnection;
   private readonly watch: LinkWatch;
@@ -127,6 +131,7 @@ export class ModbusLine extends EventEmitter {
     this.maxOutstanding = settings.maxOutstanding;
     this.interRequestDelayMs = settings.interRequestDelayMs;
     this.queueTimeoutMs = settings.queueTimeoutMs;
+    this.maxQueuedDemand = settings.maxQueuedDemand;
     this.watch = new LinkWatch(settings.reconnectAfterTimeouts);
     this.units = new UnitBackoffs(this.name, settings.unitBackoff, settings.random);
     this.link = new LineConnection(this.transport, settings.reconnect, settings.random, this.counters, {
@@ -171,6 +176,11 @@ export class ModbusLine extends EventEmitter {
     if (state === 'stopped') return Promise.reject(new LinkError(`${this.context(unitId, request)}: line is stopped`));
     if (state === 'reconnecting' && priority === POLL) {
       return Promise.reject(new LinkError(`${this.context(unitId, request)}: not connected (${this.link.lastError?.message ?? 'reconnecting'})`));
+    }
+    if (priority === DEMAND && this.queue.demandWaiting >= this.maxQueuedDemand) {
+      return Promise.reject(
+        new QueueFullError(`${this.context(unitId, request)}: refused, ${this.queue.demandWaiting} on-demand requests are already waiting on the line (limit ${this.maxQueuedDemand})`),
+      );
     }
     const probe = options.probe === true;
     const refusal = probe ? undefined : this.units.refusal(unitId, Date.now());
