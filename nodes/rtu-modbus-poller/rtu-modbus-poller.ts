@@ -9,6 +9,7 @@ import { fleet } from '../lib/fleet';
 import { health } from '../lib/health/registry';
 import { DevicePoller } from '../lib/modbus/device-poller';
 import { deviceHealthInput } from '../lib/modbus/health-input';
+import { pollIntervalMs } from '../lib/modbus/poll-interval';
 import type { ModbusLine } from '../lib/modbus/line';
 import type { ModbusRequest } from '../lib/modbus/pdu';
 import type { PointValue, ReadingMessage } from '../lib/reading';
@@ -25,6 +26,8 @@ type PollerConfig = NodeDef &
     /** 'env': the unit id is read from an environment variable at deploy; undefined in older flows. */
     unitIdType?: string;
     interval: string | number;
+    /** Poll as fast as the line allows (the interval is ignored); undefined in older flows. */
+    flatOut?: boolean;
     includeRaw?: boolean;
     cache?: string;
   };
@@ -68,7 +71,12 @@ export = function register(RED: NodeAPI): void {
     } catch (err) {
       return fail(`${where}: ${(err as Error).message}`);
     }
-    const intervalMs = Math.round(Number(config.interval) * 1000);
+    let intervalMs: number;
+    try {
+      intervalMs = pollIntervalMs(config, where);
+    } catch (err) {
+      return fail((err as Error).message);
+    }
     const line = lineNode.acquire(node.id) as ModbusLine;
     let device: DevicePoller;
     try {
