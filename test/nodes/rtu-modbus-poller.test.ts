@@ -219,3 +219,18 @@ test('a blank interval stops the poller at deploy with a clear error; polling fl
   assert.equal(flat.rtu.device, 'flat out');
   assert.equal(fleet.list().find((d) => d.name === 'flat out')?.intervalMs, 0);
 });
+
+test('thirty pollers on one line deploy without a MaxListenersExceededWarning', async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  try {
+    const pollers = Array.from({ length: 30 }, (_, i) => poller(`p${i}`, { name: `meter ${i}`, unitId: 1 + (i % 3), interval: 1 }));
+    await helper.load([lineNode, pollerNode], flow(...pollers));
+    await Promise.all(pollers.map((p) => nextMessage<ReadingMessage>(`${p.id}-out`, isGood, 10000)));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings.filter((w) => /MaxListeners/.test(w)), []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});

@@ -117,6 +117,9 @@ export class ModbusLine extends EventEmitter {
 
   constructor(options: LineOptions) {
     super();
+    // Fan-out by design: every device on the line (often dozens) listens to its connect and
+    // disconnect events, so the default limit of 10 listeners would warn of a leak that is not one.
+    this.setMaxListeners(0);
     if (!options || typeof options.name !== 'string' || !options.name) throw new Error('Modbus line: name is required');
     this.name = options.name;
     const factory = options.transportFactory ?? createTransport;
