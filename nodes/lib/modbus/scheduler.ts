@@ -10,8 +10,8 @@
  * deadline) keeps the device's phase and rate. The contract against bursts,
  * for any lateness or length of a poll:
  * - a cycle whose deadline passed before the previous poll ended is dropped,
- *   never replayed; a poll that started more than two intervals late counts
- *   for the cycle it started in;
+ *   never replayed; a poll that started more than half an interval after its
+ *   deadline counts for the cycle it started in;
  * - two polls of a device never start less than half an interval apart (the
  *   next one is held back to that).
  * Equal deadlines go to the
@@ -117,9 +117,10 @@ export class EdfScheduler<T> {
     if (interval > 0) {
       // the first later cycle whose deadline is still ahead...
       let k = Math.max(1, Math.floor((now - entry.slot) / interval));
-      // ...after the cycle this poll started in, when it started more than two intervals late
+      // ...and after the cycle this poll started in, when it started more than half an interval
+      // past its own deadline (EDF under overload starts polls at about their deadline: that keeps the phase)
       const late = entry.startedAt - entry.slot;
-      if (late > 2 * interval) k = Math.max(k, Math.floor(late / interval) + 1);
+      if (late > 1.5 * interval) k = Math.max(k, Math.floor(late / interval) + 1);
       slot = entry.slot + k * interval;
       release = Math.max(slot, entry.startedAt + interval / 2);
     } else {
