@@ -32,6 +32,9 @@
  * - Dead link: over TCP, timeouts in a row with nothing answering in between,
  *   from units that answered before, drop and reopen the connection; one
  *   silent unit among answering ones never does (link-watch.ts).
+ * - What a failure means for its unit and the link, and how requests to a unit
+ *   in trouble go out, is decided in line-units.ts; the connection and its
+ *   reconnects live in line-connection.ts, the queue in line-queue.ts.
  * - Link loss: requests in flight fail with a LinkError; queued on-demand
  *   requests wait for the reconnect (up to `queueTimeoutMs`); queued poll
  *   requests fail, so that no reading mixes values from both sides of an outage.
@@ -47,18 +50,17 @@
  */
 import { EventEmitter } from 'events';
 import { LineConnection } from './line-connection';
-import { LinkWatch } from './link-watch';
 import { DeviceSlot, LineDevices } from './line-devices';
 import { DEMAND, Job, POLL, QueueFullError, RequestQueue } from './line-queue';
 import { lineSettings } from './line-settings';
+import { classify, LineUnits } from './line-units';
 import { RateMeter } from './line-stats';
 import type { DeviceRegistration, LineCounters, LineOptions, LineState, LineStats, PollContext, PolledDevice, RequestOptions, UnitHealth } from './line-types';
-import { decodeResponse, describeRequest, FrameError, ModbusException, ModbusRequest, requestProblem } from './pdu';
+import { decodeResponse, describeRequest, ModbusRequest, requestProblem } from './pdu';
 import type { ScheduleEntry } from './scheduler';
 import { createTransport } from './transport-create';
-import { asError, CrcError, LinkError, TimeoutError, withContext } from './transport-errors';
+import { asError, LinkError, withContext } from './transport-errors';
 import type { Transport } from './transport-types';
-import { UnitBackoffs } from './unit-backoff';
 
 export { QueueFullError } from './line-queue';
 export type {
@@ -86,9 +88,8 @@ export class ModbusLine extends EventEmitter {
   readonly maxOutstanding: number;
   private readonly queueTimeoutMs: number;
   private readonly maxQueuedDemand: number;
-  private readonly units: UnitBackoffs;
+  private readonly units: LineUnits;
   private readonly link: LineConnection;
-  private readonly watch: LinkWatch;
 
   private readonly queue = new RequestQueue();
   private inFlight = 0;
@@ -135,8 +136,7 @@ export class ModbusLine extends EventEmitter {
     this.interRequestDelayMs = settings.interRequestDelayMs;
     this.queueTimeoutMs = settings.queueTimeoutMs;
     this.maxQueuedDemand = settings.maxQueuedDemand;
-    this.watch = new LinkWatch(settings.reconnectAfterTimeouts);
-    this.units = new UnitBackoffs(this.name, settings.unitBackoff, settings.random);
+    this.units = new LineUnits(this.name, settings.unitBackoff, settings.random, settings.reconnectAfterTimeouts);
     this.link = new LineConnection(this.transport, settings.reconnect, settings.random, this.counters, {
       up: () => this.linkUp(),
       down: (reason) => this.linkDown(reason),
@@ -186,7 +186,7 @@ export class ModbusLine extends EventEmitter {
       );
     }
     const probe = options.probe === true;
-    const refusal = probe ? undefined : this.units.refusal(unitId, Date.now());
+    const refusal = this.units.refuseNew(unitId, probe, Date.now());
     if (refusal) {
       this.counters.backoffSkips++;
       return Promise.reject(withContext(refusal, this.context(unitId, request)));
@@ -206,10 +206,11 @@ export class ModbusLine extends EventEmitter {
         attemptsLeft: 1 + (Number.isInteger(options.retries) && (options.retries as number) >= 0 ? (options.retries as number) : this.retries),
         expiresAt: now + this.queueTimeoutMs,
         probe,
-        unitFailures: this.units.failures(unitId),
+        unitFailures: 0,
         resolve,
         reject,
       };
+      this.units.queued(job);
       this.queue.push(job);
       this.pump();
     });
@@ -262,7 +263,7 @@ export class ModbusLine extends EventEmitter {
   // ---- the link coming and going ----
 
   private linkUp(): void {
-    this.watch.reset();
+    this.units.connected();
     this.stopSweep();
     this.pump();
   }
@@ -321,16 +322,12 @@ export class ModbusLine extends EventEmitter {
       }
       const job = this.queue.pop();
       if (!job) return;
-      // A probe goes out unless the unit failed again since it was queued (e.g. an earlier block of the same read).
-      const refusal = job.probe && this.units.failures(job.unitId) === job.unitFailures ? undefined : this.units.refusal(job.unitId, now);
+      const refusal = this.units.beforeSend(job, now);
       if (refusal) {
         this.counters.backoffSkips++;
         this.fail(job, refusal);
         continue;
       }
-      // A unit that has not answered since it timed out is probed with one attempt: a dead unit
-      // costs the others at most one timeout per backoff period.
-      if (this.units.failures(job.unitId) > 0) job.attemptsLeft = 1;
       this.send(job);
     }
   }
@@ -431,37 +428,42 @@ export class ModbusLine extends EventEmitter {
   }
 
   private onFailure(job: Job, err: Error, now: number): void {
-    if (err instanceof ModbusException) {
-      this.counters.exceptions++;
-      this.rate.add(now);
-      this.unitAnswered(job.unitId);
-      this.fail(job, err);
-      return;
-    }
-    if (err instanceof LinkError) {
-      this.counters.linkErrors++;
-      this.fail(job, err);
-      return;
-    }
-    const timedOut = err instanceof TimeoutError;
+    const failure = classify(err);
     let linkDead = false;
-    if (timedOut) {
-      this.counters.timeouts++;
-      linkDead = this.watch.timedOut(job.unitId);
-    } else if (err instanceof FrameError) {
-      if (err instanceof CrcError) this.counters.crcErrors++;
-      else this.counters.frameErrors++;
-      this.unitAnswered(job.unitId);
+    switch (failure) {
+      case 'exception':
+        this.counters.exceptions++;
+        this.rate.add(now);
+        this.unitAnswered(job.unitId);
+        this.fail(job, err);
+        return;
+      case 'link':
+        this.counters.linkErrors++;
+        this.fail(job, err);
+        return;
+      case 'timeout':
+        this.counters.timeouts++;
+        linkDead = this.units.timedOut(job.unitId);
+        break;
+      case 'crc':
+      case 'frame':
+        if (failure === 'crc') this.counters.crcErrors++;
+        else this.counters.frameErrors++;
+        this.unitAnswered(job.unitId);
+        break;
     }
     job.attemptsLeft--;
     if (job.attemptsLeft > 0 && !linkDead && this.link.state === 'connected') {
       this.counters.retries++;
       this.queue.push(job);
     } else {
-      if (timedOut) this.unitSilent(job.unitId, now);
+      if (failure === 'timeout') {
+        this.units.silent(job.unitId, now);
+        this.emit('unit-backoff', this.unitHealth(job.unitId, now));
+      }
       this.fail(job, err);
     }
-    if (linkDead) this.link.drop(`${this.watch.timeoutsInARow} requests in a row timed out and no unit answered`);
+    if (linkDead) this.link.drop(`${this.units.timeoutsInARow} requests in a row timed out and no unit answered`);
   }
 
   private fail(job: Job, err: Error): void {
@@ -472,17 +474,9 @@ export class ModbusLine extends EventEmitter {
     return `line "${this.name}" unit ${unitId} ${describeRequest(request)}`;
   }
 
-  // ---- per-unit backoff ----
-
   private unitAnswered(unitId: number): void {
-    this.watch.answered(unitId);
     this.link.answered();
     if (this.units.answered(unitId)) this.emit('unit-recovered', this.unitHealth(unitId));
-  }
-
-  private unitSilent(unitId: number, now: number): void {
-    this.units.silent(unitId, now);
-    this.emit('unit-backoff', this.unitHealth(unitId, now));
   }
 
   // ---- housekeeping ----
