@@ -8,13 +8,14 @@ import type { DeviceWriter, RegisterCache } from '../lib/cache';
 import { fleet } from '../lib/fleet';
 import { health } from '../lib/health/registry';
 import { deviceHealthInput } from '../lib/modbus/health-input';
+import { pollIntervalMs } from '../lib/modbus/poll-interval';
 import type { ModbusLine } from '../lib/modbus/line';
 import type { PointValue, ReadingMessage } from '../lib/reading';
 import { deployLookup, typedNumber } from '../shared/deploy-value';
 import { registryFromSettings, serveRegistry } from '../shared/registry-endpoint';
 import { attachTestMode, shortText, status, writeRequest } from '../shared/runtime';
 import type { LineConfigNode } from '../rtu-modbus-line/line-config';
-import { DeviceConfigError, planForEditor, PollerFields, pollIntervalMs, ResolvedDevice, resolveDevice } from '../lib/modbus/poller-config';
+import { DeviceConfigError, planForEditor, PollerFields, ResolvedDevice, resolveDevice } from '../lib/modbus/poller-config';
 import { DevicePoller, unitIdProblem } from '../lib/modbus/device-poller';
 
 type PollerConfig = NodeDef &
@@ -24,6 +25,8 @@ type PollerConfig = NodeDef &
     /** 'env': the unit id is read from an environment variable at deploy; undefined in older flows. */
     unitIdType?: string;
     interval: string | number;
+    /** Poll as fast as the line allows (the interval is ignored); undefined in older flows. */
+    flatOut?: boolean;
     includeRaw?: boolean;
     /** 'mask' writes bit points with FC22; anything else (older flows: undefined) by read-modify-write. */
     bitWrites?: string;
@@ -76,9 +79,13 @@ export = function register(RED: NodeAPI): void {
     } catch (err) {
       problems.push(`${where}: ${(err as Error).message}`);
     }
-    const intervalMs = pollIntervalMs(config.interval, where);
-    if (typeof intervalMs === 'string') problems.push(intervalMs);
-    if (problems.length || !resolved || typeof intervalMs === 'string') {
+    let intervalMs = 0;
+    try {
+      intervalMs = pollIntervalMs(config, where);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+    if (problems.length || !resolved) {
       void lineNode.release(node.id);
       return fail(problems.join('\n'));
     }

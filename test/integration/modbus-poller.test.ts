@@ -93,7 +93,8 @@ test('polls, decodes and emits one reading per poll with its metadata', async ()
       m.rtu.raw?.map((b) => `${b.registerType}@${b.address}x${b.values.length}`),
       ['coil@5x1', 'holding@0x42', 'holding@300x1', 'input@100x2'],
     );
-    assert.ok(readings[2].rtu.timestamp - readings[1].rtu.timestamp >= 40, 'polls keep their interval');
+    const startOf = (x: ReadingMessage) => x.rtu.timestamp - x.rtu.latencyMs;
+    assert.ok(startOf(readings[2]) - startOf(readings[1]) >= 25, 'polls start at least half an interval apart');
     const stats = device.stats();
     assert.ok(stats.polls.ok >= 3);
     assert.equal(stats.polls.failed, 0);
@@ -132,8 +133,8 @@ test('a failed block marks only its points bad; a silent unit makes the whole re
     assert.match(bad.rtu.error ?? '', /device "pm2": line "plant" unit 4 FC\d @\d+ x\d+: no answer within 150 ms \(and 3 more errors\)/);
     const seenAtBad = r.peer.requests.length;
     const readingsAtBad = readings.length;
-    await sleep(200);
-    assert.equal(readings.length, readingsAtBad, 'no polls while the unit backs off');
+    await waitFor(() => readings.length >= readingsAtBad + 3, 'bad readings while the unit backs off');
+    assert.ok(readings.slice(readingsAtBad).every((m) => m.rtu.quality === 'bad'));
     assert.ok(r.peer.requests.length <= seenAtBad + 1, 'at most one probe');
     const stats = device.stats();
     assert.ok(stats.consecutiveFailures >= 1);
@@ -252,4 +253,71 @@ test('bad device settings are refused with the device named', async () => {
     () => new DevicePoller({ name: 'x', line, unitId: 1, intervalMs: 1000, points: [{ name: 's', registerType: 'holding', address: 0, dataType: 'string' }] }),
     /device "x": point "s": string needs a length/,
   );
+});
+
+test('a unit that is backing off still reports a bad reading at its interval, without touching the bus', async () => {
+  const r = await rig((req) => (req.unitId === 7 ? 'silent' : undefined));
+  const dead = new DevicePoller({ name: 'dead', line: r.line, unitId: 7, intervalMs: 100, points: points.slice(0, 3) });
+  const live = new DevicePoller({ name: 'live', line: r.line, unitId: UNIT, intervalMs: 100, points: points.slice(0, 3) });
+  const deadReadings = collect(dead);
+  const liveReadings = collect(live);
+  try {
+    dead.start();
+    live.start();
+    await waitFor(() => deadReadings.length >= 1, 'the first (timed-out) reading');
+    // the backoff (300 ms) is renewed at every failed probe; readings keep their cadence meanwhile
+    await waitFor(() => deadReadings.length >= 12, 'a dozen readings of the dead unit', 4000);
+    assert.ok(deadReadings.every((m) => m.rtu.quality === 'bad' && Object.values(m.payload).every((v) => v === null)));
+    const refused = deadReadings.filter((m) => /unit 7 is not answering \(\d+ timed-out requests?\); next try in \d+\.\d s/.test(m.rtu.error ?? ''));
+    const probes = r.peer.countFor(7);
+    assert.ok(refused.length >= deadReadings.length - probes - 1, `${refused.length} of ${deadReadings.length} readings were answered from the backoff, ${probes} requests reached the bus`);
+    assert.ok(probes <= Math.ceil(deadReadings.length / 2), `${probes} requests for ${deadReadings.length} readings: most readings left the bus alone`);
+    const seqs = deadReadings.map((m) => m.rtu.seq);
+    assert.deepEqual(seqs, seqs.map((_, i) => i), 'one reading per cycle, in order');
+    assert.ok(liveReadings.length > 0 && liveReadings.every((m) => m.rtu.quality === 'good'));
+  } finally {
+    dead.stop();
+    live.stop();
+    await r.done();
+  }
+});
+
+test('reads on demand are coalesced per device and waiting on-demand requests are bounded', async () => {
+  const r = await rig(() => ({ delayMs: 40, then: 'normal' }));
+  try {
+    await waitFor(() => r.line.connected, 'connect');
+    const device = new DevicePoller({ name: 'pm5', line: r.line, unitId: UNIT, intervalMs: 60000, points: [...points.slice(0, 3), points[4]] });
+    const blocks = device.plan.requests.length;
+    // a flood of "read now" messages: one read goes to the device and answers them all
+    const readings = await Promise.all(Array.from({ length: 200 }, () => device.readNow()));
+    assert.equal(r.peer.requests.length, blocks, `${r.peer.requests.length} requests for 200 reads on demand`);
+    assert.ok(readings.every((m) => m.rtu.quality === 'good' && m.payload.power === 230.5));
+    readings[1].payload.power = 0;
+    assert.equal(readings[2].payload.power, 230.5, 'each caller has its own copy');
+    // a read asked for after a write does not get an answer read before it
+    const before = device.readNow();
+    await device.write('setpoint', 77);
+    const after = await device.readNow();
+    await before;
+    assert.equal(r.peer.requests.length, 2 * blocks + 1 + blocks, 'a fresh read after the write');
+    assert.equal(after.payload.power, 230.5);
+
+    // writes on demand: at most maxQueuedDemand wait; the rest are refused at once, clearly
+    const bounded = new ModbusLine({ name: 'bounded', transport: { kind: 'tcp', host: '127.0.0.1', port: r.peer.port }, maxQueuedDemand: 5 });
+    bounded.start();
+    try {
+      await waitFor(() => bounded.connected, 'connect');
+      const writes = Array.from({ length: 10 }, (_, i) => bounded.request(UNIT, { fc: 6, address: 20, value: i }).then(() => 'ok', (err: Error) => err));
+      const outcomes = await Promise.all(writes);
+      const refused = outcomes.filter((o): o is Error => o instanceof Error);
+      assert.equal(outcomes.filter((o) => o === 'ok').length, 6, 'one in flight and five waiting are carried out');
+      assert.equal(refused.length, 4);
+      assert.match(refused[0].message, /^line "bounded" unit 4 FC6 @20: refused, 5 on-demand requests are already waiting on the line \(limit 5\)$/);
+      assert.equal(refused[0].name, 'QueueFullError');
+    } finally {
+      await bounded.stop();
+    }
+  } finally {
+    await r.done();
+  }
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'net';
 import { ServerTCP } from 'modbus-serial';
-import { ModbusLine, LineOptions } from '../../nodes/lib/modbus/line';
+import { ModbusLine, LineOptions, PollContext } from '../../nodes/lib/modbus/line';
 import { FrameError, ModbusException, encodeResponse } from '../../nodes/lib/modbus/pdu';
 import { BackoffError, LinkError, ModbusTimeoutError } from '../../nodes/lib/modbus/transport-errors';
 import { TcpPeer, defaultRegister, mbapFrame } from '../support/modbus-peer';
@@ -229,7 +229,7 @@ test('a silent unit on a TCP gateway backs off; another unit keeps answering', a
     assert.deepEqual(await line.request(1, { fc: 3, address: 0, quantity: 1 }), [1000]);
     await sleep(420);
     await rejection(line.request(9, { fc: 3, address: 0, quantity: 1 }));
-    assert.equal(peer.countFor(9), 4, 'probed again after the backoff');
+    assert.equal(peer.countFor(9), 3, 'probed again after the backoff, with one attempt');
     assert.deepEqual(events, ['backoff 9 400', 'backoff 9 800']);
     assert.equal(line.unitHealth(9).backingOff, true);
     // the unit comes back: any answer resets its backoff
@@ -312,4 +312,81 @@ test('stop() fails queued requests, closes the socket, and bad settings are refu
   const idle = new ModbusLine({ name: 'idle', transport: { kind: 'tcp', host: '127.0.0.1', port: 1 } });
   assert.match((await rejection(idle.request(1, { fc: 3, address: 0, quantity: 200 }))).message, /quantity 200 outside 1\.\.125/);
   assert.match((await rejection(idle.request(300, { fc: 3, address: 0, quantity: 1 }))).message, /unit id 300/);
+});
+
+/** A device reading `blocks` requests per poll, counting good and failed polls. */
+function pollingDevice(name: string, unitId: number, intervalMs: number, blocks = 1) {
+  const dev = {
+    name,
+    unitId,
+    intervalMs,
+    ok: 0,
+    failed: 0,
+    errors: [] as string[],
+    poll: async (ctx: PollContext) => {
+      const results = await Promise.allSettled(Array.from({ length: blocks }, (_, i) => ctx.request({ fc: 3, address: i * 10, quantity: 2 })));
+      const bad = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (bad) {
+        dev.failed++;
+        dev.errors.push((bad.reason as Error).message);
+      } else dev.ok++;
+    },
+  };
+  return dev;
+}
+
+for (const variant of [
+  { label: 'two retries', retries: 2, maxOutstanding: 1, blocks: 1 },
+  { label: 'four requests pipelined', retries: 0, maxOutstanding: 4, blocks: 4 },
+]) {
+  test(`a silent unit behind a TCP gateway (${variant.label}) never drops the connection of the answering units`, async () => {
+    const peer = await TcpPeer.start({ framing: 'mbap', script: (r) => (r.unitId === 3 ? 'silent' : undefined) });
+    const line = tcpLine(peer.port, {
+      timeoutMs: 80,
+      retries: variant.retries,
+      maxOutstanding: variant.maxOutstanding,
+      unitBackoff: { initialMs: 150, maxMs: 150, jitter: 0 },
+    });
+    const disconnects: string[] = [];
+    line.on('disconnect', (err: Error) => disconnects.push(err.message));
+    const live = [pollingDevice('m1', 1, 40, variant.blocks), pollingDevice('m2', 2, 40, variant.blocks)];
+    const dead = pollingDevice('m3', 3, 40, variant.blocks);
+    const regs = [...live, dead].map((d) => line.addDevice(d));
+    try {
+      // the first failure takes every attempt; then at least four probes after backoffs
+      const firstFailure = variant.retries + 1 > variant.blocks ? variant.retries + 1 : variant.blocks;
+      await waitFor(() => peer.countFor(3) >= firstFailure + 4, 'the dead unit tried repeatedly', 10000);
+      assert.deepEqual(disconnects, [], 'the connection was never dropped');
+      assert.equal(peer.connections, 1);
+      for (const d of live) {
+        assert.equal(d.failed, 0, `${d.name}: ${d.errors[0]}`);
+        assert.ok(d.ok > 0);
+      }
+      assert.equal(dead.ok, 0);
+      assert.equal(line.stats().counters.disconnects, 0);
+    } finally {
+      for (const r of regs) r.remove();
+      await line.stop();
+      await peer.stop();
+    }
+  });
+}
+
+test('a unit that is backing off is probed with one attempt, not with every retry', async () => {
+  const peer = await TcpPeer.start({ framing: 'mbap', script: (r) => (r.unitId === 3 ? 'silent' : undefined) });
+  const line = tcpLine(peer.port, { timeoutMs: 60, retries: 2, unitBackoff: { initialMs: 100, maxMs: 100, jitter: 0 } });
+  const dead = pollingDevice('m3', 3, 50);
+  const reg = line.addDevice(dead);
+  try {
+    await waitFor(() => line.unitHealth(3).failures >= 5, 'five failed probes', 10000);
+    reg.remove();
+    await waitFor(() => line.stats().inFlight === 0 && line.stats().activePolls === 0, 'the last probe settled');
+    const failures = line.unitHealth(3).failures;
+    // the first request took its three attempts; each probe after it one
+    assert.equal(peer.countFor(3), 3 + (failures - 1), `${peer.countFor(3)} requests for ${failures} failures`);
+    assert.equal(line.stats().counters.retries, 2);
+  } finally {
+    await line.stop();
+    await peer.stop();
+  }
 });

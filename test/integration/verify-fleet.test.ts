@@ -18,6 +18,7 @@ import { sharedRegistry } from '../../nodes/lib/registry';
 import { RunningSimulator, startSimulator } from '../../nodes/lib/simulator/start';
 import { VerifySession } from '../../nodes/lib/verify';
 import { verifyDevices } from '../../nodes/lib/verify/verify';
+import { TcpPeer } from '../support/modbus-peer';
 
 const MODEL = 'rtu/simulated-energy-meter';
 let sim: RunningSimulator;
@@ -173,4 +174,48 @@ test('a verify while one is running joins it; the session keeps the last report'
   assert.equal(session.lastReport, report);
   const panel = session.panel({ enabled: true, changedAt: 1, changedBy: 't' });
   assert.deepEqual(panel.verification, { running: false, progress: undefined, report });
+});
+
+test('verify and read now probe a unit that is backing off at once; an answer ends its backoff', async () => {
+  let wired = false;
+  const peer = await TcpPeer.start({ framing: 'mbap', script: () => (wired ? undefined : 'silent') });
+  const l = new ModbusLine({
+    name: 'commissioning',
+    transport: { kind: 'tcp', host: '127.0.0.1', port: peer.port },
+    timeoutMs: 200,
+    retries: 1,
+    unitBackoff: { initialMs: 60000, maxMs: 60000, jitter: 0 },
+  });
+  l.start();
+  lines.push(l);
+  const fleet = new Fleet();
+  const points: PointDef[] = [
+    { name: 'a', registerType: 'holding', address: 0, dataType: 'uint16' },
+    { name: 'b', registerType: 'holding', address: 200, dataType: 'uint16' },
+  ];
+  const device = enter(fleet, 'meter-rewired', l, 5, points);
+  try {
+    const before = await device.readNow();
+    assert.equal(before.rtu.quality, 'bad');
+    assert.equal(l.unitHealth(5).backingOff, true, 'the unit backs off for a minute');
+    const failed = peer.requests.length;
+    assert.equal(failed, 2, 'one request, retried once; the second block was not sent to a unit that just failed');
+    // the integrator fixes the wiring and verifies at once
+    wired = true;
+    const report = await verifyDevices(fleet.list(), { timeoutMs: 5000 });
+    const result = report.devices[0];
+    assert.equal(result.reachable, true, result.error);
+    assert.deepEqual(result.values.map((v) => v.value), [5000, 5200]);
+    assert.equal(l.unitHealth(5).backingOff, false, 'the answer ended the backoff');
+    assert.equal(peer.requests.length, failed + 2);
+    // the background schedule is back to normal too: a plain request goes out
+    assert.deepEqual(await l.request(5, { fc: 3, address: 1, quantity: 1 }), [5001]);
+    wired = false;
+    await device.readNow();
+    assert.equal(l.unitHealth(5).backingOff, true);
+    const readNow = await device.readNow();
+    assert.match(readNow.rtu.error ?? '', /no answer within 200 ms/, 'read now asked the device, it did not refuse from the backoff');
+  } finally {
+    await peer.stop();
+  }
 });

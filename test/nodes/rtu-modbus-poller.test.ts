@@ -227,3 +227,31 @@ test('the line reports its health while pollers use it, and leaves the health re
   await helper.unload();
   assert.equal(health.snapshot().lines['sim line'], undefined);
 });
+
+test('a blank interval stops the poller at deploy with a clear error; polling flat out is ticked explicitly', async () => {
+  await helper.load(
+    [lineNode, pollerNode],
+    flow(poller('blank', { name: 'no interval', unitId: 1, interval: '' }), poller('flat', { name: 'flat out', unitId: 2, interval: '', flatOut: true })),
+  );
+  await statusWhere('blank', (s) => s.fill === 'red');
+  assert.match(errorsOf('blank').join('\n'), /device "no interval": no poll interval: enter it in seconds \(e\.g\. 1\), or tick "as fast as possible"/);
+  assert.equal(fleet.list().some((d) => d.name === 'no interval'), false, 'the poller did not start');
+  const flat = await nextMessage<ReadingMessage>('flat-out', isGood);
+  assert.equal(flat.rtu.device, 'flat out');
+  assert.equal(fleet.list().find((d) => d.name === 'flat out')?.intervalMs, 0);
+});
+
+test('thirty pollers on one line deploy without a MaxListenersExceededWarning', async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  try {
+    const pollers = Array.from({ length: 30 }, (_, i) => poller(`p${i}`, { name: `meter ${i}`, unitId: 1 + (i % 3), interval: 1 }));
+    await helper.load([lineNode, pollerNode], flow(...pollers));
+    await Promise.all(pollers.map((p) => nextMessage<ReadingMessage>(`${p.id}-out`, isGood, 10000)));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings.filter((w) => /MaxListeners/.test(w)), []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});

@@ -127,3 +127,47 @@ test('defer holds a device back and remove drops it, also while running', () => 
   assert.equal(sched.take(7000)?.item, 'b');
   assert.throws(() => sched.add('c', -1, 0), /interval -1 ms/);
 });
+
+/** Polls of one device: no two start less than half an interval apart. */
+function assertNoBurst(starts: number[], interval: number, label: string): void {
+  for (let i = 1; i < starts.length; i++) {
+    const gap = starts[i] - starts[i - 1];
+    assert.ok(gap >= interval / 2, `${label}: polls at ${starts[i - 1]} and ${starts[i]} ms (${gap} ms apart)`);
+  }
+}
+
+const STALLS = [1, 50, 99, 100, 101, 149, 150, 151, 199, 200, 201, 250, 299, 300, 301, 1000, 1001, 1050];
+
+test('a poll that runs long, for any length, is not followed by a burst of missed cycles', () => {
+  const interval = 100;
+  for (const stall of STALLS) {
+    const runs = simulate([{ id: 'd', intervalMs: interval, serviceMs: 1 }], 3000, (_dev, n) => (n === 0 ? stall : 1));
+    const starts = runs.map((r) => r.start);
+    assertNoBurst(starts, interval, `poll of ${stall} ms`);
+    // cycles whose deadline passed during the stall are dropped: at most one poll per cycle from there
+    const after = starts.filter((t) => t >= stall).length;
+    assert.ok(after <= Math.ceil((3000 - stall) / interval) + 1, `poll of ${stall} ms: ${after} polls after it`);
+    assert.ok(starts[1] - stall < interval, `poll of ${stall} ms: the next starts within an interval of its end (${starts[1]})`);
+  }
+});
+
+test('a poll started late behind another device, for any lateness, is not followed by a burst', () => {
+  const interval = 100;
+  for (const stall of STALLS) {
+    // 'blocker' goes first (same deadline, added first) and holds the line for `stall` ms once
+    const runs = simulate(
+      [
+        { id: 'blocker', intervalMs: interval, serviceMs: 1 },
+        { id: 'd', intervalMs: interval, serviceMs: 1 },
+      ],
+      3000,
+      (dev, n) => (n === 0 ? stall : 1),
+    );
+    const starts = runs.filter((r) => r.id === 'd').map((r) => r.start);
+    assert.equal(starts[0], stall);
+    assertNoBurst(starts, interval, `late by ${stall} ms`);
+    assertNoBurst(runs.filter((r) => r.id === 'blocker').map((r) => r.start), interval, `blocker of ${stall} ms`);
+    assert.ok(starts.length <= Math.ceil((3000 - stall) / interval) + 1, `late by ${stall} ms: no cycle replayed (${starts.length} polls)`);
+    assert.ok(starts.length >= Math.floor((3000 - stall) / interval) - 1, `late by ${stall} ms: every later cycle polled (${starts.length})`);
+  }
+});

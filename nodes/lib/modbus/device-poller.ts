@@ -107,6 +107,9 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
   private registration?: DeviceRegistration;
   /** Holding registers being written: a bit point's read-modify-write never interleaves with another write to its register. */
   private readonly locks = new RegisterLocks();
+  private pendingRead?: { reading: Promise<ReadingMessage>; writesBefore: number };
+  /** Writes settled so far: a read on demand that started before one does not answer for after it. */
+  private writesDone = 0;
   private seq = 0;
   private readonly latency = new SampleRing(256);
   private readonly counts = { ok: 0, partial: 0, failed: 0, writesOk: 0, writesFailed: 0 };
@@ -179,9 +182,20 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
     this.emit('reading', reading);
   }
 
-  /** Reads every point now, ahead of scheduled polls; the reading is returned, not emitted. */
+  /**
+   * Reads every point now, ahead of scheduled polls; the reading is returned, not emitted.
+   * A unit that is backing off is asked all the same (an answer ends its backoff).
+   * One read on demand is pending at a time: calls while it runs share its answer (each
+   * caller gets its own copy), unless a write finished since it started.
+   */
   readNow(): Promise<ReadingMessage> {
-    return this.read((req) => this.line.request(this.unitId, req, { priority: 'demand' }));
+    const pending = this.pendingRead;
+    if (pending && pending.writesBefore === this.writesDone) return pending.reading.then(copyReading);
+    const reading: Promise<ReadingMessage> = this.read((req) => this.line.request(this.unitId, req, { priority: 'demand', probe: true })).finally(() => {
+      if (this.pendingRead?.reading === reading) this.pendingRead = undefined;
+    });
+    this.pendingRead = { reading, writesBefore: this.writesDone };
+    return reading;
   }
 
   /**
@@ -195,9 +209,11 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
     try {
       const result = await this.writePoint(pointName, value, where);
       this.counts.writesOk++;
+      this.writesDone++;
       return result;
     } catch (err) {
       this.counts.writesFailed++;
+      this.writesDone++;
       const e = asError(err);
       throw e.message.startsWith(where) ? e : withContext(e, where);
     }
@@ -429,16 +445,21 @@ function isScaled(p: PointDef): boolean {
   return (p.scale !== undefined && p.scale !== 1) || (p.offset !== undefined && p.offset !== 0);
 }
 
+/** A reading for one more caller: its own objects, so no caller's edits reach another's. */
+function copyReading(reading: ReadingMessage): ReadingMessage {
+  return structuredClone(reading);
+}
+
+function showValue(value: unknown): string {
+  return typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
+}
+
 /** A unit id the line can address (0..255 over TCP, 1..247 on a serial bus), or what is wrong with it. */
 export function unitIdProblem(unitId: number, line: Pick<ModbusLine, 'name' | 'transport'>, context: string): string | undefined {
   const min = line.transport.serial ? 1 : 0;
   const max = line.transport.serial ? 247 : 255;
   if (Number.isInteger(unitId) && unitId >= min && unitId <= max) return undefined;
   return `${context}: unit id ${unitId} is not a whole number in ${min}..${max} on line "${line.name}"`;
-}
-
-function showValue(value: unknown): string {
-  return typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
 }
 
 function checkInterval(intervalMs: number, where: string): void {

@@ -1,8 +1,7 @@
 /**
  * The devices polled on one line: their earliest-deadline-first schedule (see
- * scheduler.ts), phases spread so that a fleet is not polled all at the same
- * instant, and which devices share a unit (a unit that stops answering defers
- * them all).
+ * scheduler.ts), with phases spread so that a fleet is not polled all at the
+ * same instant.
  */
 import type { DeviceRegistration, PolledDevice } from './line-types';
 import { EdfScheduler, ScheduleEntry } from './scheduler';
@@ -18,7 +17,6 @@ const MAX_PHASE_SPREAD_MS = 1000;
 
 export class LineDevices {
   private readonly scheduler = new EdfScheduler<DeviceSlot>();
-  private readonly slotsByUnit = new Map<number, Set<DeviceSlot>>();
   private added = 0;
 
   get size(): number {
@@ -27,16 +25,12 @@ export class LineDevices {
 
   /**
    * Devices added one after another get phases spread over the first
-   * min(interval, 1 s) (golden-ratio steps); the first device is due at once,
-   * none before `notBefore` (its unit's backoff).
+   * min(interval, 1 s) (golden-ratio steps); the first device is due at once.
    */
-  add(device: PolledDevice, notBefore: number): DeviceRegistration {
+  add(device: PolledDevice): DeviceRegistration {
     const slot: DeviceSlot = { device };
     const phase = ((this.added++ * GOLDEN_FRACTION) % 1) * Math.min(device.intervalMs, MAX_PHASE_SPREAD_MS);
-    slot.entry = this.scheduler.add(slot, device.intervalMs, Math.max(Date.now() + Math.round(phase), notBefore));
-    let peers = this.slotsByUnit.get(device.unitId);
-    if (!peers) this.slotsByUnit.set(device.unitId, (peers = new Set()));
-    peers.add(slot);
+    slot.entry = this.scheduler.add(slot, device.intervalMs, Date.now() + Math.round(phase));
     return {
       setInterval: (ms) => {
         if (slot.entry) this.scheduler.setInterval(slot.entry, ms);
@@ -45,8 +39,6 @@ export class LineDevices {
         if (!slot.entry) return;
         this.scheduler.remove(slot.entry);
         slot.entry = undefined;
-        peers?.delete(slot);
-        if (peers?.size === 0) this.slotsByUnit.delete(device.unitId);
       },
     };
   }
@@ -62,12 +54,5 @@ export class LineDevices {
 
   complete(entry: ScheduleEntry<DeviceSlot>, now: number, notBefore: number): void {
     this.scheduler.complete(entry, now, notBefore);
-  }
-
-  /** Holds back every device of the unit until `until`. */
-  deferUnit(unitId: number, until: number): void {
-    for (const slot of this.slotsByUnit.get(unitId) ?? []) {
-      if (slot.entry) this.scheduler.defer(slot.entry, until);
-    }
   }
 }

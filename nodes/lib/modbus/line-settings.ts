@@ -10,6 +10,7 @@ export interface LineSettings {
   maxOutstanding: number;
   interRequestDelayMs: number;
   queueTimeoutMs: number;
+  maxQueuedDemand: number;
   reconnectAfterTimeouts: number;
   unitBackoff: BackoffOptions;
   reconnect: BackoffOptions;
@@ -21,6 +22,7 @@ const DEFAULTS = {
   retries: 1,
   maxOutstanding: 1,
   queueTimeoutMs: 10000,
+  maxQueuedDemand: 256,
   reconnectAfterTimeouts: 3,
   unitBackoff: { initialMs: 1000, maxMs: 60000, factor: 2, jitter: 0.2 },
   reconnect: { initialMs: 500, maxMs: 30000, factor: 2, jitter: 0.2 },
@@ -35,6 +37,7 @@ export function lineSettings(options: LineOptions, serial: boolean): LineSetting
     maxOutstanding: serial ? 1 : Math.max(1, nonNegativeInt(options.maxOutstanding ?? DEFAULTS.maxOutstanding, 'maxOutstanding', name)),
     interRequestDelayMs: nonNegative(options.interRequestDelayMs ?? defaultTurnaround(options.transport), 'interRequestDelayMs', name),
     queueTimeoutMs: positive(options.queueTimeoutMs ?? DEFAULTS.queueTimeoutMs, 'queueTimeoutMs', name),
+    maxQueuedDemand: Math.max(1, nonNegativeInt(options.maxQueuedDemand ?? DEFAULTS.maxQueuedDemand, 'maxQueuedDemand', name)),
     reconnectAfterTimeouts:
       options.transport.kind === 'rtu' ? 0 : nonNegativeInt(options.reconnectAfterTimeouts ?? DEFAULTS.reconnectAfterTimeouts, 'reconnectAfterTimeouts', name),
     unitBackoff: { ...DEFAULTS.unitBackoff, ...options.unitBackoff },

@@ -21,10 +21,14 @@ export interface LineOptions {
   reconnect?: Partial<BackoffOptions>;
   /** Longest wait of a queued on-demand request while the link is down. Default 10 s. */
   queueTimeoutMs?: number;
+  /** On-demand requests (reads now, writes) that may wait at once; more are refused with a QueueFullError. Default 256. */
+  maxQueuedDemand?: number;
   /**
    * Over TCP, drop and reopen the connection after this many timeouts in a row
-   * with no answer of any kind in between (a half-open socket never errors by
-   * itself). Default 3 on TCP lines; 0 disables. Ignored on RTU serial lines.
+   * with no answer of any kind in between, when they hit units that had answered
+   * on this connection (a half-open socket never errors by itself; one silent
+   * unit while others answer is not a dead link, see link-watch.ts).
+   * Default 3 on TCP lines; 0 disables. Ignored on RTU serial lines.
    */
   reconnectAfterTimeouts?: number;
   /** Source of randomness for jitter (tests pass a fixed one). */
@@ -49,6 +53,12 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Called each time the request is put on the wire (a retry calls it again). */
   onSend?: () => void;
+  /**
+   * An explicit read (verify, read now): sent even while its unit is backing off
+   * (with one attempt), and an answer ends the backoff. Only the background
+   * schedule backs off.
+   */
+  probe?: boolean;
 }
 
 /** What a device poller gives the line: the line calls `poll` whenever the device is due. */

@@ -13,7 +13,9 @@
  *   await line.stop();                              // releases the port/socket; the same path can be reopened at once
  *
  * Behaviour:
- * - Requests: on-demand ones (priority 'demand') go before poll requests; poll
+ * - Requests: on-demand ones (priority 'demand') go before poll requests, and
+ *   at most `maxQueuedDemand` of them wait at once (more are refused with a
+ *   QueueFullError, so a flood of input messages cannot grow the queue); poll
  *   requests are ordered by their poll's deadline. RTU lines carry one request
  *   at a time with `interRequestDelayMs` of silence after each answer; TCP lines
  *   carry `maxOutstanding` (default 1; more for devices that pipeline).
@@ -21,9 +23,18 @@
  *   times; an exception answer is final.
  * - Unit backoff: a unit whose request times out on every attempt is skipped
  *   for a growing, jittered period (1 s, 2 s, 4 s ... 60 s); its pending and new
- *   requests fail at once with a BackoffError and its devices are not polled,
- *   while every other unit keeps its schedule. Any answer (even an exception or
+ *   requests fail at once with a BackoffError without touching the bus, so its
+ *   devices still report a bad reading at their interval (flat-out ones once a
+ *   second), while every other unit keeps its schedule. When the period ends, the unit
+ *   is probed with one attempt and no retries, so a dead unit holds the line for
+ *   at most one timeout per backoff period. Any answer (even an exception or
  *   a malformed frame: the unit is alive) resets the backoff.
+ * - Dead link: over TCP, timeouts in a row with nothing answering in between,
+ *   from units that answered before, drop and reopen the connection; one
+ *   silent unit among answering ones never does (link-watch.ts).
+ * - What a failure means for its unit and the link, and how requests to a unit
+ *   in trouble go out, is decided in line-units.ts; the connection and its
+ *   reconnects live in line-connection.ts, the queue in line-queue.ts.
  * - Link loss: requests in flight fail with a LinkError; queued on-demand
  *   requests wait for the reconnect (up to `queueTimeoutMs`); queued poll
  *   requests fail, so that no reading mixes values from both sides of an outage.
@@ -38,18 +49,20 @@
  * ever emitted, so an unattended line cannot crash the process.
  */
 import { EventEmitter } from 'events';
-import { Backoff } from './backoff';
+import { LineConnection } from './line-connection';
 import { DeviceSlot, LineDevices } from './line-devices';
+import { DEMAND, Job, POLL, QueueFullError, RequestQueue } from './line-queue';
 import { lineSettings } from './line-settings';
+import { classify, LineUnits } from './line-units';
 import { RateMeter } from './line-stats';
 import type { DeviceRegistration, LineCounters, LineOptions, LineState, LineStats, PollContext, PolledDevice, RequestOptions, UnitHealth } from './line-types';
-import { decodeResponse, describeRequest, FrameError, ModbusException, ModbusRequest, requestProblem } from './pdu';
-import { IndexedHeap, ScheduleEntry } from './scheduler';
+import { decodeResponse, describeRequest, ModbusRequest, requestProblem } from './pdu';
+import type { ScheduleEntry } from './scheduler';
 import { createTransport } from './transport-create';
-import { asError, CrcError, LinkError, ModbusTimeoutError, RequestCancelledError, withContext } from './transport-errors';
+import { asError, LinkError, RequestCancelledError, withContext } from './transport-errors';
 import type { Transport } from './transport-types';
-import { UnitBackoffs } from './unit-backoff';
 
+export { QueueFullError } from './line-queue';
 export type {
   DeviceRegistration,
   LineCounters,
@@ -63,25 +76,6 @@ export type {
   UnitHealth,
 } from './line-types';
 
-interface Job {
-  unitId: number;
-  request: ModbusRequest;
-  priority: 0 | 1;
-  deadline: number;
-  seq: number;
-  heapIndex: number;
-  timeoutMs: number;
-  attemptsLeft: number;
-  expiresAt: number;
-  signal?: AbortSignal;
-  onSend?: () => void;
-  resolve: (values: number[]) => void;
-  /** Rejects the caller's promise as is: add the context with `fail()`. */
-  reject: (err: Error) => void;
-}
-
-const DEMAND = 0;
-const POLL = 1;
 /** While the link is down, a device reports a failed poll at most this often (ms). */
 const OFFLINE_POLL_SPACING_MS = 1000;
 
@@ -93,28 +87,19 @@ export class ModbusLine extends EventEmitter {
   readonly interRequestDelayMs: number;
   readonly maxOutstanding: number;
   private readonly queueTimeoutMs: number;
-  private readonly reconnectAfterTimeouts: number;
-  private readonly reconnectBackoff: Backoff;
-  private readonly units: UnitBackoffs;
+  private readonly maxQueuedDemand: number;
+  private readonly units: LineUnits;
+  private readonly link: LineConnection;
 
-  private state: LineState = 'stopped';
-  private connectedSince?: number;
-  private lastError?: Error;
-  private lastErrorAt?: number;
-  private readonly queue = new IndexedHeap<Job>(
-    (a, b) => a.priority - b.priority || a.deadline - b.deadline || a.seq - b.seq,
-  );
-  private jobSeq = 0;
+  private readonly queue = new RequestQueue();
   private inFlight = 0;
   private quietUntil = 0;
-  private consecutiveTimeouts = 0;
   private readonly devices = new LineDevices();
   private activePolls = 0;
   private pumping = false;
   private pumpAgain = false;
   private wakeTimer?: NodeJS.Timeout;
   private wakeAt = Infinity;
-  private reconnectTimer?: NodeJS.Timeout;
   private sweepTimer?: NodeJS.Timeout;
   private readonly rate = new RateMeter(10);
   private readonly counters: LineCounters = {
@@ -133,6 +118,9 @@ export class ModbusLine extends EventEmitter {
 
   constructor(options: LineOptions) {
     super();
+    // Fan-out by design: every device on the line (often dozens) listens to its connect and
+    // disconnect events, so the default limit of 10 listeners would warn of a leak that is not one.
+    this.setMaxListeners(0);
     if (!options || typeof options.name !== 'string' || !options.name) throw new Error('Modbus line: name is required');
     this.name = options.name;
     const factory = options.transportFactory ?? createTransport;
@@ -147,35 +135,35 @@ export class ModbusLine extends EventEmitter {
     this.maxOutstanding = settings.maxOutstanding;
     this.interRequestDelayMs = settings.interRequestDelayMs;
     this.queueTimeoutMs = settings.queueTimeoutMs;
-    this.reconnectAfterTimeouts = settings.reconnectAfterTimeouts;
-    this.reconnectBackoff = new Backoff(settings.reconnect, settings.random);
-    this.units = new UnitBackoffs(this.name, settings.unitBackoff, settings.random);
-    this.transport.on('close', (err: Error) => this.onLinkLost(err));
+    this.maxQueuedDemand = settings.maxQueuedDemand;
+    this.units = new LineUnits(this.name, settings.unitBackoff, settings.random, settings.reconnectAfterTimeouts);
+    this.link = new LineConnection(this.transport, settings.reconnect, settings.random, this.counters, {
+      up: () => this.linkUp(),
+      down: (reason) => this.linkDown(reason),
+      emit: (event, err) => (err ? this.emit(event, err) : this.emit(event)),
+    });
   }
 
   get connected(): boolean {
-    return this.state === 'connected';
+    return this.link.state === 'connected';
   }
 
   get lineState(): LineState {
-    return this.state;
+    return this.link.state;
   }
 
   /** Opens the transport; from here on the line keeps itself connected until stop(). */
   start(): void {
-    if (this.state !== 'stopped') return;
-    this.state = 'connecting';
-    this.connect();
+    this.link.start();
   }
 
   /** Fails everything queued, closes the transport and releases the port or socket. */
   async stop(): Promise<void> {
-    if (this.state === 'stopped') return;
-    this.state = 'stopped';
-    this.connectedSince = undefined;
+    if (this.link.state === 'stopped') return;
+    const closing = this.link.stop();
     this.clearTimers();
     this.failQueued(() => true, () => new LinkError(`line "${this.name}" stopped`));
-    await this.transport.close();
+    await closing;
   }
 
   /**
@@ -187,11 +175,18 @@ export class ModbusLine extends EventEmitter {
     const invalid = requestProblem(request) ?? unitProblem(unitId, request, this.transport.serial);
     if (invalid) return Promise.reject(new Error(`${this.context(unitId, request)}: ${invalid}`));
     const priority = options.priority === 'poll' ? POLL : DEMAND;
-    if (this.state === 'stopped') return Promise.reject(new LinkError(`${this.context(unitId, request)}: line is stopped`));
-    if (this.state === 'reconnecting' && priority === POLL) {
-      return Promise.reject(new LinkError(`${this.context(unitId, request)}: not connected (${this.lastError?.message ?? 'reconnecting'})`));
+    const state = this.link.state;
+    if (state === 'stopped') return Promise.reject(new LinkError(`${this.context(unitId, request)}: line is stopped`));
+    if (state === 'reconnecting' && priority === POLL) {
+      return Promise.reject(new LinkError(`${this.context(unitId, request)}: not connected (${this.link.lastError?.message ?? 'reconnecting'})`));
     }
-    const refusal = this.units.refusal(unitId, Date.now());
+    if (priority === DEMAND && this.queue.demandWaiting >= this.maxQueuedDemand) {
+      return Promise.reject(
+        new QueueFullError(`${this.context(unitId, request)}: refused, ${this.queue.demandWaiting} on-demand requests are already waiting on the line (limit ${this.maxQueuedDemand})`),
+      );
+    }
+    const probe = options.probe === true;
+    const refusal = this.units.refuseNew(unitId, probe, Date.now());
     if (refusal) {
       this.counters.backoffSkips++;
       return Promise.reject(withContext(refusal, this.context(unitId, request)));
@@ -206,16 +201,19 @@ export class ModbusLine extends EventEmitter {
         request,
         priority,
         deadline: priority === POLL ? (options.deadline ?? now) : 0,
-        seq: this.jobSeq++,
+        seq: -1,
         heapIndex: -1,
         timeoutMs: options.timeoutMs !== undefined && options.timeoutMs > 0 ? options.timeoutMs : this.timeoutMs,
         attemptsLeft: 1 + (Number.isInteger(options.retries) && (options.retries as number) >= 0 ? (options.retries as number) : this.retries),
         expiresAt: now + this.queueTimeoutMs,
         signal: options.signal,
         onSend: options.onSend,
+        probe,
+        unitFailures: 0,
         resolve,
         reject,
       };
+      this.units.queued(job);
       this.queue.push(job);
       this.pump();
     });
@@ -229,7 +227,7 @@ export class ModbusLine extends EventEmitter {
    * behind all the others. The first device is due at once.
    */
   addDevice(device: PolledDevice): DeviceRegistration {
-    const registration = this.devices.add(device, this.units.until(device.unitId));
+    const registration = this.devices.add(device);
     this.pump();
     return registration;
   }
@@ -241,15 +239,16 @@ export class ModbusLine extends EventEmitter {
   stats(now = Date.now()): LineStats {
     const unitsBackingOff = this.units.backingOff(now);
     const t = this.transport.counters;
+    const state = this.link.state;
     return {
       name: this.name,
       kind: this.transport.kind,
       transport: this.transport.description,
-      state: this.state,
-      connected: this.state === 'connected',
-      connectedSince: this.connectedSince,
-      lastError: this.lastError?.message,
-      lastErrorAt: this.lastErrorAt,
+      state,
+      connected: state === 'connected',
+      connectedSince: this.link.connectedSince,
+      lastError: this.link.lastError?.message,
+      lastErrorAt: this.link.lastErrorAt,
       queueDepth: this.queue.length,
       inFlight: this.inFlight,
       devices: this.devices.size,
@@ -264,60 +263,19 @@ export class ModbusLine extends EventEmitter {
     };
   }
 
-  // ---- connection ----
+  // ---- the link coming and going ----
 
-  private connect(): void {
-    this.transport.open().then(
-      () => {
-        if (this.state === 'stopped') return;
-        this.state = 'connected';
-        this.connectedSince = Date.now();
-        this.consecutiveTimeouts = 0;
-        this.stopSweep();
-        this.emit('connect');
-        this.pump();
-      },
-      (err: Error) => {
-        if (this.state === 'stopped') return;
-        this.noteError(err);
-        this.emit('connect-failed', err);
-        this.scheduleReconnect();
-      },
-    );
-  }
-
-  private onLinkLost(err: Error): void {
-    if (this.state === 'stopped') return;
-    this.noteError(err);
-    this.counters.disconnects++;
-    this.emit('disconnect', err);
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    this.state = 'reconnecting';
-    this.connectedSince = undefined;
-    const reason = this.lastError?.message ?? 'link lost';
-    this.failQueued((job) => job.priority === POLL, () => new LinkError(`not connected (${reason})`));
-    this.startSweep();
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (this.state !== 'reconnecting') return;
-      this.counters.reconnects++;
-      this.connect();
-    }, this.reconnectBackoff.next());
+  private linkUp(): void {
+    this.units.connected();
+    this.stopSweep();
     this.pump();
   }
 
-  /** Forces a reconnect of a TCP link that stopped answering altogether. */
-  private dropLink(reason: string): void {
-    const err = new LinkError(`${this.transport.description}: ${reason}; reconnecting`);
-    this.noteError(err);
-    this.counters.disconnects++;
-    this.emit('disconnect', err);
-    this.scheduleReconnect();
-    this.transport.close().catch(() => undefined);
+  /** Queued poll requests fail (no reading mixes both sides of an outage); on-demand ones wait. */
+  private linkDown(reason: string): void {
+    this.failQueued((job) => job.priority === POLL, () => new LinkError(`not connected (${reason})`));
+    this.startSweep();
+    this.pump();
   }
 
   /** While disconnected, queued on-demand requests give up after queueTimeoutMs. */
@@ -327,7 +285,7 @@ export class ModbusLine extends EventEmitter {
       const now = Date.now();
       this.failQueued(
         (job) => job.expiresAt <= now,
-        () => new LinkError(`not connected for ${this.queueTimeoutMs} ms (${this.lastError?.message ?? 'reconnecting'})`),
+        () => new LinkError(`not connected for ${this.queueTimeoutMs} ms (${this.link.lastError?.message ?? 'reconnecting'})`),
       );
     }, Math.min(250, this.queueTimeoutMs));
   }
@@ -356,10 +314,10 @@ export class ModbusLine extends EventEmitter {
   }
 
   private pumpOnce(): void {
-    if (this.state === 'stopped') return;
+    if (this.link.state === 'stopped') return;
     const now = Date.now();
     this.startDuePolls(now);
-    if (this.state !== 'connected' || !this.transport.isOpen) return;
+    if (!this.link.usable) return;
     while (this.inFlight < this.maxOutstanding) {
       if (this.quietUntil > now) {
         this.wakeUpAt(this.quietUntil);
@@ -371,7 +329,7 @@ export class ModbusLine extends EventEmitter {
         this.fail(job, new RequestCancelledError('cancelled by the caller; not sent'));
         continue;
       }
-      const refusal = this.units.refusal(job.unitId, now);
+      const refusal = this.units.beforeSend(job, now);
       if (refusal) {
         this.counters.backoffSkips++;
         this.fail(job, refusal);
@@ -424,9 +382,11 @@ export class ModbusLine extends EventEmitter {
     const { device } = entry.item;
     this.activePolls--;
     const now = Date.now();
-    let notBefore = this.units.until(device.unitId);
-    // Offline, a poll fails without I/O: keep fast devices from spinning on failures.
-    if (this.state !== 'connected') notBefore = Math.max(notBefore, now + Math.max(device.intervalMs, OFFLINE_POLL_SPACING_MS));
+    // Offline or backing off, a poll fails without I/O: keep flat-out devices from spinning on
+    // failures (a unit backing off is still probed as soon as its backoff ends).
+    let notBefore = 0;
+    if (this.link.state !== 'connected') notBefore = now + Math.max(device.intervalMs, OFFLINE_POLL_SPACING_MS);
+    else if (device.intervalMs === 0) notBefore = Math.min(this.units.until(device.unitId), now + OFFLINE_POLL_SPACING_MS);
     this.devices.complete(entry, now, notBefore);
     this.pump();
   }
@@ -441,6 +401,8 @@ export class ModbusLine extends EventEmitter {
       this.pump();
     }, Math.max(0, at - Date.now()));
   }
+
+  // ---- one exchange and what its outcome means ----
 
   private send(job: Job): void {
     this.inFlight++;
@@ -474,39 +436,42 @@ export class ModbusLine extends EventEmitter {
   }
 
   private onFailure(job: Job, err: Error, now: number): void {
-    if (err instanceof ModbusException) {
-      this.counters.exceptions++;
-      this.rate.add(now);
-      this.unitAnswered(job.unitId);
-      this.fail(job, err);
-      return;
-    }
-    if (err instanceof LinkError) {
-      this.counters.linkErrors++;
-      this.fail(job, err);
-      return;
-    }
-    const timedOut = err instanceof ModbusTimeoutError;
-    if (timedOut) {
-      this.counters.timeouts++;
-      this.consecutiveTimeouts++;
-    } else if (err instanceof FrameError) {
-      if (err instanceof CrcError) this.counters.crcErrors++;
-      else this.counters.frameErrors++;
-      this.unitAnswered(job.unitId);
+    const failure = classify(err);
+    let linkDead = false;
+    switch (failure) {
+      case 'exception':
+        this.counters.exceptions++;
+        this.rate.add(now);
+        this.unitAnswered(job.unitId);
+        this.fail(job, err);
+        return;
+      case 'link':
+        this.counters.linkErrors++;
+        this.fail(job, err);
+        return;
+      case 'timeout':
+        this.counters.timeouts++;
+        linkDead = this.units.timedOut(job.unitId);
+        break;
+      case 'crc':
+      case 'frame':
+        if (failure === 'crc') this.counters.crcErrors++;
+        else this.counters.frameErrors++;
+        this.unitAnswered(job.unitId);
+        break;
     }
     job.attemptsLeft--;
-    const linkSuspect = this.reconnectAfterTimeouts > 0 && this.consecutiveTimeouts >= this.reconnectAfterTimeouts;
-    if (job.attemptsLeft > 0 && !linkSuspect && this.state === 'connected') {
+    if (job.attemptsLeft > 0 && !linkDead && this.link.state === 'connected') {
       this.counters.retries++;
       this.queue.push(job);
     } else {
-      if (timedOut) this.unitSilent(job.unitId, now);
+      if (failure === 'timeout') {
+        this.units.silent(job.unitId, now);
+        this.emit('unit-backoff', this.unitHealth(job.unitId, now));
+      }
       this.fail(job, err);
     }
-    if (linkSuspect && this.state === 'connected') {
-      this.dropLink(`${this.consecutiveTimeouts} requests in a row timed out`);
-    }
+    if (linkDead) this.link.drop(`${this.units.timeoutsInARow} requests in a row timed out and no unit answered`);
   }
 
   private fail(job: Job, err: Error): void {
@@ -517,44 +482,24 @@ export class ModbusLine extends EventEmitter {
     return `line "${this.name}" unit ${unitId} ${describeRequest(request)}`;
   }
 
-  // ---- per-unit backoff ----
-
   private unitAnswered(unitId: number): void {
-    this.consecutiveTimeouts = 0;
-    this.reconnectBackoff.reset();
+    this.link.answered();
     if (this.units.answered(unitId)) this.emit('unit-recovered', this.unitHealth(unitId));
-  }
-
-  private unitSilent(unitId: number, now: number): void {
-    const until = this.units.silent(unitId, now);
-    this.devices.deferUnit(unitId, until);
-    this.emit('unit-backoff', this.unitHealth(unitId, now));
   }
 
   // ---- housekeeping ----
 
   private failQueued(which: (job: Job) => boolean, why: () => Error): void {
-    const keep: Job[] = [];
-    for (let job = this.queue.pop(); job; job = this.queue.pop()) {
-      if (which(job)) {
-        this.counters.linkErrors++;
-        this.fail(job, why());
-      } else keep.push(job);
+    for (const job of this.queue.takeWhere(which)) {
+      this.counters.linkErrors++;
+      this.fail(job, why());
     }
-    for (const job of keep) this.queue.push(job);
-  }
-
-  private noteError(err: Error): void {
-    this.lastError = err;
-    this.lastErrorAt = Date.now();
   }
 
   private clearTimers(): void {
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.wakeTimer = undefined;
     this.wakeAt = Infinity;
-    this.reconnectTimer = undefined;
     this.stopSweep();
   }
 }

@@ -5,8 +5,16 @@
  * release + interval. The line asks `take(now)` whenever it has room and gets
  * the released poll with the earliest deadline, so a fast device cannot starve
  * a slow one: the slow one's deadline stays put while the fast one's moves on.
- * A poll that started late is next released on the following grid point:
- * missed cycles are dropped, never replayed as a burst. Equal deadlines go to the
+ * Cycles stay on each device's grid (first release + k x interval), so a poll
+ * that EDF starts late under overload (up to about one interval, at its
+ * deadline) keeps the device's phase and rate. The contract against bursts,
+ * for any lateness or length of a poll:
+ * - a cycle whose deadline passed before the previous poll ended is dropped,
+ *   never replayed; a poll that started more than half an interval after its
+ *   deadline counts for the cycle it started in;
+ * - two polls of a device never start less than half an interval apart (the
+ *   next one is held back to that).
+ * Equal deadlines go to the
  * device that waited longest (round-robin), which is what "as fast as
  * possible" (interval 0) needs.
  */
@@ -25,6 +33,8 @@ interface Entry<T> extends ScheduleEntry<T> {
   release: number;
   deadline: number;
   state: 'waiting' | 'ready' | 'running' | 'removed';
+  /** Grid time of the current or next cycle (release is later when that poll is held back). */
+  slot: number;
   /** Order of release, for round-robin among equal deadlines. */
   seq: number;
   startedAt: number;
@@ -53,6 +63,7 @@ export class EdfScheduler<T> {
       intervalMs,
       release: firstRelease,
       deadline: firstRelease + intervalMs,
+      slot: firstRelease,
       state: 'waiting',
       seq: this.seq++,
       startedAt: firstRelease,
@@ -91,23 +102,34 @@ export class EdfScheduler<T> {
   }
 
   /**
-   * The poll finished at `now`. The next release stays on the device's grid
-   * (release + k x interval). A poll that started more than two intervals late
-   * is next released on the first grid point after its start: missed cycles
-   * are skipped, not replayed. Never before `notBefore` (unit backoff).
+   * The poll finished at `now`. The next cycle is the first on the device's grid
+   * whose deadline is still ahead; its poll is released no earlier than half an
+   * interval after this one started, and never before `notBefore` (which
+   * starts a new grid there).
    */
   complete(handle: ScheduleEntry<T>, now: number, notBefore = 0): void {
     const entry = handle as Entry<T>;
     if (entry.state !== 'running') return;
     this.runningCount--;
     const interval = entry.intervalMs;
-    const lateBy = entry.startedAt - entry.release;
-    // Under overload EDF starts a poll up to about one interval late (at its deadline): that keeps
-    // the phase. Later than that, whole cycles were missed: skip them.
-    const cycles = interval > 0 && lateBy > 2 * interval ? Math.floor(lateBy / interval) + 1 : 1;
-    const next = interval > 0 ? entry.release + cycles * interval : Math.max(entry.release, entry.startedAt);
-    entry.release = Math.max(next, notBefore);
-    entry.deadline = entry.release + entry.intervalMs;
+    let slot: number;
+    let release: number;
+    if (interval > 0) {
+      // the first later cycle whose deadline is still ahead...
+      let k = Math.max(1, Math.floor((now - entry.slot) / interval));
+      // ...and after the cycle this poll started in, when it started more than half an interval
+      // past its own deadline (EDF under overload starts polls at about their deadline: that keeps the phase)
+      const late = entry.startedAt - entry.slot;
+      if (late > 1.5 * interval) k = Math.max(k, Math.floor(late / interval) + 1);
+      slot = entry.slot + k * interval;
+      release = Math.max(slot, entry.startedAt + interval / 2);
+    } else {
+      slot = release = Math.max(entry.slot, entry.startedAt);
+    }
+    if (notBefore > release) slot = release = notBefore;
+    entry.slot = slot;
+    entry.release = release;
+    entry.deadline = slot + interval;
     entry.seq = this.seq++;
     entry.state = 'waiting';
     this.waiting.push(entry);
@@ -119,7 +141,7 @@ export class EdfScheduler<T> {
     if ((entry.state !== 'waiting' && entry.state !== 'ready') || entry.release >= until) return;
     if (entry.state === 'ready') this.ready.remove(entry);
     else this.waiting.remove(entry);
-    entry.release = until;
+    entry.release = entry.slot = until;
     entry.deadline = until + entry.intervalMs;
     entry.state = 'waiting';
     this.waiting.push(entry);

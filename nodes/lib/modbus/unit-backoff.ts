@@ -23,6 +23,11 @@ export class UnitBackoffs {
     return this.units.get(unitId)?.until ?? 0;
   }
 
+  /** Requests that timed out on every attempt since the unit last answered (0: the unit is fine). */
+  failures(unitId: number): number {
+    return this.units.get(unitId)?.backoff.failures ?? 0;
+  }
+
   health(unitId: number, now: number): UnitHealth {
     const unit = this.units.get(unitId);
     const backingOff = !!unit && unit.until > now;
