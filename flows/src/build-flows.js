@@ -46,6 +46,8 @@ function poller(prefix, z, m, x, y, wires, extra = {}) {
     unitId: m.id,
     unitIdType: 'num',
     interval: 1,
+    flatOut: false,
+    bitWrites: 'read-modify-write',
     source: 'model',
     model: 'rtu/simulated-energy-meter',
     profile: m.profile,
