@@ -73,7 +73,7 @@ test('MQTT broker: ports, client id, TLS material from credentials, status topic
   assert.equal(o.username, 'u');
   assert.equal(o.tlsMaterial?.key, 'KEY');
   assert.equal(o.tlsMaterial?.rejectUnauthorized, true);
-  assert.deepEqual(o.status, { topic: 'site/status', online: 'online', offline: 'offline', qos: 1, retain: true });
+  assert.deepEqual(o.status, { topic: 'site/status', online: 'online', offline: 'offline', qos: 1, retain: true, testPrefix: 'test/' });
   assert.equal(linkOptions({ host: 'b' }, {}, 'n').port, 1883);
   assert.throws(() => linkOptions({ host: ' ' }, {}, 'n'), /broker host is empty/);
   assert.throws(() => linkOptions({ host: 'b', port: '99999' }, {}, 'n'), /broker port "99999"/);
