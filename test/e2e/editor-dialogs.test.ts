@@ -25,8 +25,12 @@ const LANGUAGES = ['en-US', 'de'];
  * runtime refuses to start without them (a gateway maps no units; an HTTP
  * publisher has nowhere to post).
  */
-const NO_DEFAULT = [/^rtu-gateway .*: invalid \(devices\)$/, /^rtu-http-out .*: invalid \(url\)$/];
-const NO_DEFAULT_FIELD: Record<string, string> = { 'rtu-http-out': 'validation error shown on #red-ui-typedInput-container input-error' };
+const NO_DEFAULT = [/^rtu-gateway .*: invalid \(devices\)$/, /^rtu-http-out .*: invalid \(url\)$/, /^rtu-iec104-client .*: invalid \(connection\)$/];
+const NO_DEFAULT_FIELD: Record<string, string> = {
+  'rtu-http-out': 'validation error shown on #red-ui-typedInput-container input-error',
+  // A 104 client needs the outstation's connection, which a new flow does not have yet.
+  'rtu-iec104-client': 'validation error shown on #node-input-connection',
+};
 
 let workDir = '';
 let userDir: UserDir;

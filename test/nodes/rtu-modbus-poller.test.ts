@@ -210,7 +210,7 @@ test('a bad interval is named in seconds, the unit of its field, and every bad f
   await helper.load([lineNode, pollerNode], flow(poller('px', { name: 'two bad', unitId: 300, interval: 'abc' })));
   const both = errorsOf('px').join('\n');
   assert.match(both, /device "two bad": unit id 300 is not a whole number in 0\.\.255 on line "sim line"/);
-  assert.match(both, /device "two bad": interval "abc" is not a number of seconds >= 0/);
+  assert.match(both, /device "two bad": poll interval "abc" s is not a number of seconds > 0/);
   assert.doesNotMatch(both, /NaN|ms/);
   await helper.unload();
   await helper.load([lineNode, pollerNode], flow(poller('py', { name: 'negative', unitId: 1, interval: -1 })));
