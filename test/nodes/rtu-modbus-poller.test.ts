@@ -214,7 +214,7 @@ test('a bad interval is named in seconds, the unit of its field, and every bad f
   assert.doesNotMatch(both, /NaN|ms/);
   await helper.unload();
   await helper.load([lineNode, pollerNode], flow(poller('py', { name: 'negative', unitId: 1, interval: -1 })));
-  assert.ok(errorsOf('py').includes('device "negative": interval -1 is not a number of seconds >= 0'), errorsOf('py').join('\n'));
+  assert.ok(errorsOf('py').includes('device "negative": poll interval "-1" s is not a number of seconds > 0 (to poll without pause, tick "as fast as possible")'), errorsOf('py').join('\n'));
 });
 
 test('the line reports its health while pollers use it, and leaves the health registry on redeploy', async () => {
