@@ -73,7 +73,7 @@ async function configFirst(page: Page): Promise<string[]> {
 }
 
 for (const lang of LANGUAGES) {
-  test(`${lang}: every node, new, opens valid and shows no raw key, clipped drop-down or empty box`, async () => {
+  test(`${lang}: every node, new, opens valid and shows no raw key, clipped drop-down or empty box`, { timeout: 600_000 }, async () => {
     const page = await editor(lang);
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -101,7 +101,7 @@ const shipped = [
 ];
 
 for (const lang of LANGUAGES) {
-  test(`${lang}: every node of every shipped flow opens valid, without raw keys`, async () => {
+  test(`${lang}: every node of every shipped flow opens valid, without raw keys`, { timeout: 600_000 }, async () => {
     const page = await editor(lang);
     const problems: string[] = [];
     try {
