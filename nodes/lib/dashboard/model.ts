@@ -114,7 +114,9 @@ export class DashboardModel {
     this.problems.length = Math.min(this.problems.length, 5);
   }
 
-  private noteError(device: string, at: number, text: string): void {
+  private noteError(device: string, at: number, raw: string): void {
+    // When the line tries again is said once, in the device's explanation, not in every error.
+    const text = raw.replace(/; next try in [\d.]+ s/g, '');
     let list = this.errors.get(device);
     if (!list) this.errors.set(device, (list = []));
     // The same failure with other figures ("retry in 48 s", "11 polls") is one entry, with its latest text.
@@ -348,8 +350,8 @@ function systemRows(s: SystemHealth | undefined): SystemRow[] {
   return rows;
 }
 
-/** Two error texts that differ only in their figures. */
+/** Two error texts that differ only in their figures (and the plural that goes with them). */
 function sameShape(a: string, b: string): boolean {
-  const shape = (t: string) => t.replace(/\d+(\.\d+)?/g, '#');
+  const shape = (t: string) => t.replace(/\d+(\.\d+)?/g, '#').replace(/(\w)s\b/g, '$1');
   return shape(a) === shape(b);
 }
