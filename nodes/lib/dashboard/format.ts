@@ -79,7 +79,7 @@ function clock(at: number): string {
  */
 export function explainStatus(h: DeviceHealth | undefined, now: number, intervalMs?: number): string | undefined {
   if (!h) return 'no figures yet: the device has not reported since the last deploy';
-  const last = h.lastError ? `; last error: ${h.lastError}` : '';
+  const last = h.lastError ? `; last error: ${withoutNextTry(h.lastError)}` : '';
   switch (h.status) {
     case 'online':
       return undefined;
@@ -101,4 +101,9 @@ export function explainStatus(h: DeviceHealth | undefined, now: number, interval
     }
   }
   return undefined;
+}
+
+/** An error text without the line's "next try in N s": the explanation says when once. */
+export function withoutNextTry(text: string): string {
+  return text.replace(/; next try in [\d.]+ s/g, '');
 }

@@ -13,7 +13,7 @@ import { ReadingObserver } from '../health/observer';
 import type { HealthRegistry } from '../health/registry';
 import type { DeviceStatus, HealthSnapshot, SystemHealth } from '../health/types';
 import type { PointValue, ReadingMessage } from '../reading';
-import { DEFAULT_KEY_POINTS, explainStatus, formatBytes, formatDuration, formatNumber, keyValues } from './format';
+import { DEFAULT_KEY_POINTS, explainStatus, formatBytes, formatDuration, formatNumber, keyValues, withoutNextTry } from './format';
 import {
   ActionResult,
   AlertRow,
@@ -116,7 +116,7 @@ export class DashboardModel {
 
   private noteError(device: string, at: number, raw: string): void {
     // When the line tries again is said once, in the device's explanation, not in every error.
-    const text = raw.replace(/; next try in [\d.]+ s/g, '');
+    const text = withoutNextTry(raw);
     let list = this.errors.get(device);
     if (!list) this.errors.set(device, (list = []));
     // The same failure with other figures ("retry in 48 s", "11 polls") is one entry, with its latest text.
