@@ -3,6 +3,7 @@
  * the shared vectors): one line per recv() chunk, `C->S <n> <hex>`. Each
  * direction is a byte stream, split here into APDUs with the stack's reader.
  */
+import { findFixtures } from '../fixtures';
 import fs from 'fs';
 import path from 'path';
 import { ApduReader } from '../../../nodes/lib/iec104/apci';
@@ -21,13 +22,7 @@ export interface CapturedFrame {
 export const CAPTURES = ['startdt_gi.log', 'types.log', 'flow_control.log', 'flow_control_k_stall.log', 'negative.log'] as const;
 
 export function fixturesDir(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 8; i++) {
-    const candidate = path.join(dir, 'test', 'fixtures', 'iec104');
-    if (fs.existsSync(path.join(candidate, 'types.log'))) return candidate;
-    dir = path.dirname(dir);
-  }
-  throw new Error(`test/fixtures/iec104 not found above ${__dirname}`);
+  return findFixtures('iec104', 'types.log');
 }
 
 export function loadFrames(name: string): CapturedFrame[] {

@@ -3,6 +3,7 @@
  * shared vectors): one line per TCP chunk, `C->S <bytes> <hex>`, connections
  * separated by `# connection N` lines.
  */
+import { findFixtures } from '../fixtures';
 import fs from 'fs';
 import path from 'path';
 
@@ -22,13 +23,7 @@ export const CAPTURES = ['read_session.log', 'full_sequence.log', 'report_sessio
 
 /** The fixtures folder, found from the compiled test location (dist/test/...) or the sources. */
 export function fixturesDir(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 8; i++) {
-    const candidate = path.join(dir, 'test', 'fixtures', 'iec61850');
-    if (fs.existsSync(path.join(candidate, 'read_session.log'))) return candidate;
-    dir = path.dirname(dir);
-  }
-  throw new Error(`test/fixtures/iec61850 not found above ${__dirname}`);
+  return findFixtures('iec61850', 'read_session.log');
 }
 
 export function loadCapture(name: string): CapturedConnection[] {
