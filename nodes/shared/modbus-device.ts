@@ -1,0 +1,168 @@
+/**
+ * One Modbus device as the nodes run it: its fields checked against its line, a
+ * DevicePoller, and its entries in the fleet, the health registry and the
+ * register cache. Shared by the one-device poller node and the device-table
+ * node, so a device behaves the same whichever node polls it.
+ */
+import type { NodeStatus } from 'node-red';
+import type { DeviceWriter, RegisterCache } from '../lib/cache';
+import { DeviceOwner, fleet } from '../lib/fleet';
+import { health } from '../lib/health/registry';
+import { deviceHealthInput } from '../lib/modbus/health-input';
+import { pollIntervalMs } from '../lib/modbus/poll-interval';
+import type { ModbusLine } from '../lib/modbus/line';
+import type { MeterRegistry } from '../lib/registry';
+import type { PointValue, ReadingMessage } from '../lib/reading';
+import { Lookup, typedNumber } from './deploy-value';
+import { shortText, status } from './runtime';
+import { DeviceConfigError, PollerFields, ResolvedDevice, resolveDevice } from '../lib/modbus/poller-config';
+import { DevicePoller, unitIdProblem } from '../lib/modbus/device-poller';
+
+/** A device's fields as a poller node or a device-table row holds them. */
+export type ModbusDeviceFields = PollerFields & {
+  unitId: string | number;
+  /** 'env': the unit id is read from an environment variable at deploy; undefined in older flows. */
+  unitIdType?: string;
+  interval: string | number;
+  /** Poll as fast as the line allows (the interval is ignored); undefined in older flows. */
+  flatOut?: boolean;
+  includeRaw?: boolean;
+  /** 'mask' writes bit points with FC22; anything else (older flows: undefined) by read-modify-write. */
+  bitWrites?: string;
+};
+
+export interface PreparedDevice {
+  resolved: ResolvedDevice;
+  unitId: number;
+  intervalMs: number;
+}
+
+/** Checks every field at once (not one problem per deploy); the unit id range depends on the line. */
+export function prepareModbusDevice(
+  fields: ModbusDeviceFields,
+  line: ModbusLine,
+  registry: () => MeterRegistry,
+  lookup: Lookup,
+  where: string,
+): { device?: PreparedDevice; problems: string[] } {
+  const problems: string[] = [];
+  let resolved: ResolvedDevice | undefined;
+  try {
+    resolved = resolveDevice(fields, registry, where);
+  } catch (err) {
+    problems.push(...(err instanceof DeviceConfigError ? err.problems : [(err as Error).message]));
+  }
+  let unitId = 0;
+  try {
+    unitId = Number(typedNumber({ field: 'unit id', value: fields.unitId, type: fields.unitIdType, types: ['num', 'env'] }, lookup, { min: 0, max: 255 }));
+    const wrong = unitIdProblem(unitId, line, where);
+    if (wrong) problems.push(wrong);
+  } catch (err) {
+    problems.push(`${where}: ${(err as Error).message}`);
+  }
+  let intervalMs = 0;
+  try {
+    intervalMs = pollIntervalMs(fields, where);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  if (problems.length || !resolved) return { problems };
+  return { device: { resolved, unitId, intervalMs }, problems };
+}
+
+export interface RunModbusDeviceOptions {
+  name: string;
+  owner: DeviceOwner;
+  line: ModbusLine;
+  prepared: PreparedDevice;
+  includeRaw: boolean;
+  bitWrites: 'mask' | 'read-modify-write';
+  cache?: Pick<RegisterCache, 'update' | 'setWriter' | 'removeWriter'>;
+  /** Every reading the device produces: scheduled, read now, or after a write. */
+  onReading(reading: ReadingMessage): void;
+}
+
+export interface RunningModbusDevice {
+  readonly device: DevicePoller;
+  lastReading(): ReadingMessage | undefined;
+  /** Reads now (writing first when values are given) and hands the reading on like a scheduled one. */
+  readNow(writes?: Record<string, PointValue>): Promise<ReadingMessage>;
+  stop(): void;
+}
+
+/** Starts polling a prepared device; throws (before anything is registered) when the poller refuses its points. */
+export function runModbusDevice(opts: RunModbusDeviceOptions): RunningModbusDevice {
+  const { name, line, prepared, cache } = opts;
+  const { resolved, unitId, intervalMs } = prepared;
+  const device = new DevicePoller({
+    name,
+    line,
+    unitId,
+    intervalMs,
+    points: resolved.points,
+    plan: resolved.planOptions,
+    model: resolved.model,
+    profile: resolved.profile,
+    includeRaw: opts.includeRaw,
+    bitWrites: opts.bitWrites,
+  });
+  let last: ReadingMessage | undefined;
+  const emit = (reading: ReadingMessage) => {
+    last = reading;
+    cache?.update(reading);
+    opts.onReading(reading);
+    return reading;
+  };
+  device.on('reading', emit);
+  // Writes that SCADA sends through the gateway reach the device through its own line.
+  const writer: DeviceWriter = (req, options) => device.carry(req, options);
+  cache?.setWriter(name, writer);
+  const readNow = (writes?: Record<string, PointValue>) =>
+    (writes ? device.writeMany(writes).then(() => device.readNow()) : device.readNow()).then(emit);
+  const leaveFleet = fleet.register({
+    name,
+    protocol: 'modbus',
+    line: line.name,
+    model: resolved.model,
+    profile: resolved.profile,
+    unitId: device.unitId,
+    intervalMs,
+    planSummary: resolved.plan.summary,
+    points: resolved.points.map((p) => ({ name: p.name, unit: p.unit })),
+    readOnce: () => device.readNow(),
+    lastReading: () => last,
+    write: (values) => readNow(values),
+    owner: opts.owner,
+  });
+  const leaveHealth = health.registerDevice(name, () => deviceHealthInput(device.stats()));
+  device.start();
+  return {
+    device,
+    lastReading: () => last,
+    readNow,
+    stop() {
+      device.stop();
+      device.removeAllListeners('reading');
+      cache?.removeWriter(name, writer);
+      leaveFleet();
+      leaveHealth();
+    },
+  };
+}
+
+/** The status a reading gives its node: the line's next try for a unit backing off, else what failed or how much came. */
+export function readingStatus(reading: ReadingMessage, line: ModbusLine, unitId: number): NodeStatus {
+  const meta = reading.rtu;
+  const count = Object.keys(reading.payload).length;
+  const bad = Object.keys(meta.pointQuality ?? {}).length;
+  if (meta.quality === 'bad') {
+    const unit = line.unitHealth(unitId);
+    if (unit.backingOff && unit.retryAt) {
+      const seconds = Math.max(1, Math.round((unit.retryAt - Date.now()) / 1000));
+      return status.error(`no answer: retry in ${seconds} s`);
+    }
+    return status.error(shortText(`failed: ${meta.error ?? 'no values'}`));
+  }
+  if (bad > 0) return status.warn(`${bad} of ${count} points failed`);
+  return (meta.test ? status.test : status.ok)(`${count} values, ${meta.latencyMs} ms`);
+}
