@@ -5,38 +5,18 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'fs';
-import os from 'os';
-import path from 'path';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser } from '../support/e2e/browser';
-import { makeUserDir, pack, UserDir } from '../support/e2e/install';
-import { RunningNodeRed, startNodeRed } from '../support/e2e/node-red';
-import { stopAll } from '../support/e2e/processes';
+import type { Page } from 'playwright-core';
+import { EditorSession, openEditorSession } from '../support/e2e/editor-session';
 
-let workDir = '';
-let userDir: UserDir;
-let red: RunningNodeRed;
-let browser: Browser;
+let session: EditorSession;
 let page: Page;
 
 before(async () => {
-  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtu-e2e-csv-'));
-  userDir = await makeUserDir(await pack(workDir), { dashboard: false });
-  red = await startNodeRed(5, userDir.dir, userDir.settingsFile);
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-  await page.goto(`${red.url}/`, { waitUntil: 'load', timeout: 30000 });
-  await page.waitForSelector('#red-ui-palette-container-RTU .red-ui-palette-node', { timeout: 30000 });
+  session = await openEditorSession({ prefix: 'csv', nodeRed: 5, dashboard: false });
+  ({ page } = session);
 });
 
-after(async () => {
-  await browser?.close().catch(() => undefined);
-  await red?.stop();
-  await stopAll();
-  userDir?.remove();
-  fs.rmSync(workDir, { recursive: true, force: true });
-});
+after(() => session?.stop());
 
 async function openDecoder(): Promise<void> {
   await page.evaluate(() => {

@@ -8,39 +8,26 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'fs';
-import os from 'os';
 import path from 'path';
-import type { Browser, Page } from 'playwright-core';
-import { artifact, launchBrowser } from '../support/e2e/browser';
+import type { Page } from 'playwright-core';
+import { artifact } from '../support/e2e/browser';
+import { EditorSession, openEditorSession } from '../support/e2e/editor-session';
 import { installedExample, retarget } from '../support/e2e/flows';
-import { makeUserDir, pack, packageJson, UserDir } from '../support/e2e/install';
-import { deployFlows, request, RunningNodeRed, startNodeRed } from '../support/e2e/node-red';
+import { packageJson, UserDir } from '../support/e2e/install';
+import { deployFlows, request, RunningNodeRed } from '../support/e2e/node-red';
 import { freePort } from '../support/e2e/peers';
-import { stopAll } from '../support/e2e/processes';
 
-let workDir = '';
+let session: EditorSession;
 let userDir: UserDir;
 let red: RunningNodeRed;
-let browser: Browser;
 let page: Page;
 
 before(async () => {
-  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtu-e2e-editor-'));
-  userDir = await makeUserDir(await pack(workDir), { dashboard: true });
-  red = await startNodeRed(4, userDir.dir, userDir.settingsFile);
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-  await page.goto(`${red.url}/`, { waitUntil: 'load', timeout: 30000 });
-  await page.waitForSelector('#red-ui-palette-container-RTU .red-ui-palette-node', { timeout: 30000 });
+  session = await openEditorSession({ prefix: 'editor', nodeRed: 4, dashboard: true });
+  ({ userDir, red, page } = session);
 });
 
-after(async () => {
-  await browser?.close().catch(() => undefined);
-  await red?.stop();
-  await stopAll();
-  userDir?.remove();
-  fs.rmSync(workDir, { recursive: true, force: true });
-});
+after(() => session?.stop());
 
 interface TypeInfo {
   type: string;
