@@ -12,6 +12,7 @@ import mqtt, { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
 import { Backoff } from './backoff';
 import { describeNetError } from './net-errors';
 import { loadTls, TlsConfigError, TlsMaterial } from './tls-material';
+import { withTimeout } from '../with-timeout';
 
 export type LinkState = 'idle' | 'connecting' | 'connected' | 'down' | 'failed';
 export type QoS = 0 | 1 | 2;
@@ -297,20 +298,4 @@ export class MqttLink extends EventEmitter {
     this.state = state;
     if (changed || error) this.emit('state', state, this.lastError);
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('timeout')), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
 }

@@ -12,6 +12,7 @@ import { Backoff } from '../publish/backoff';
 import type { MqttLinkOptions } from '../publish/mqtt-link';
 import { describeNetError } from '../publish/net-errors';
 import { loadTls } from '../publish/tls-material';
+import { withTimeout } from '../with-timeout';
 
 export type ConnectionSettings = Pick<MqttLinkOptions, 'host' | 'port' | 'tls' | 'tlsMaterial' | 'protocolVersion' | 'clientId' | 'keepaliveS' | 'username' | 'password' | 'connectTimeoutMs' | 'reconnectMinMs' | 'reconnectMaxMs'>;
 
@@ -157,20 +158,4 @@ export class SparkplugConnection extends EventEmitter {
     if (this.stopped) return;
     this.timer = setTimeout(() => this.connect(), this.backoff.next());
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('timeout')), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
 }

@@ -8,6 +8,7 @@ import type { FleetDevice } from '../fleet';
 import { PlausibilityChecker } from '../plausibility';
 import type { PointValue, ReadingMessage } from '../reading';
 import type { DeviceVerification, VerifiedPoint, VerifyProgress, VerifyReport, VerifySummary } from './types';
+import { withTimeout } from '../with-timeout';
 
 export interface VerifyOptions {
   /** Longest wait for one device (ms); default 10 s. */
@@ -42,13 +43,6 @@ function where(d: FleetDevice): string {
   return parts.join(', ');
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** Checks one reading of a device against the plausibility rules. */
 export function verifyReading(
