@@ -7,6 +7,7 @@ import { health } from '../lib/health/registry';
 import { lineHealthInput } from '../lib/modbus/health-input';
 import { ModbusLine } from '../lib/modbus/line';
 import { listSerialPorts } from '../lib/modbus/serial-ports';
+import { RepeatGate } from '../lib/log-limit';
 import { deployLookup } from '../shared/deploy-value';
 import { describeTransport, lineOptionsFrom } from '../lib/modbus/line-config';
 import { LineConfigNode, LineNodeFields, withSiteValues } from './line-config';
@@ -21,10 +22,22 @@ export = function register(RED: NodeAPI): void {
     try {
       const options = lineOptionsFrom(withSiteValues(config, deployLookup(RED, this)), this.lineName);
       line = new ModbusLine(options);
-      const label = `${this.lineName} (${describeTransport(options.transport)})`;
-      line.on('connect', () => this.log(`${label}: connected`));
+      const label = `line "${this.lineName}" (${describeTransport(options.transport)})`;
+      // A port that stays missing is logged when its error changes and then every 10 minutes, not at every retry.
+      const connectFailures = new RepeatGate(10 * 60_000);
+      line.on('connect', () => {
+        connectFailures.reset();
+        this.log(`${label}: connected`);
+      });
       line.on('disconnect', (err: Error) => this.warn(`${label}: disconnected: ${err.message}`));
-      line.on('connect-failed', (err: Error) => this.debug(`${label}: connect failed: ${err.message}`));
+      line.on('connect-failed', (err: Error) => {
+        const gate = connectFailures.pass(err.message);
+        const held = gate.held ? ` (failed ${gate.held} more times since it was last logged)` : '';
+        if (gate.pass) this.error(`${label}: cannot connect: ${err.message}${held}; retrying`);
+        else this.debug(`${label}: connect failed: ${err.message}`);
+      });
+      // A poll that failed outside the device's own error handling; the device's node reports its own failures.
+      line.on('poll-error', (err: Error) => this.error(`${label}: ${err.message}`));
     } catch (err) {
       this.configError = `line "${this.lineName}": ${(err as Error).message}`;
       this.error(this.configError);

@@ -9,7 +9,8 @@ import { fleet } from '../lib/fleet';
 import type { ModbusLine } from '../lib/modbus/line';
 import type { PointValue } from '../lib/reading';
 import { deployLookup } from '../shared/deploy-value';
-import { ModbusDeviceFields, prepareModbusDevice, readingStatus, runModbusDevice, RunningModbusDevice } from '../shared/modbus-device';
+import { ModbusDeviceFields, prepareModbusDevice, readingStatus, runModbusDevice, RunningModbusDevice, StatusText } from '../shared/modbus-device';
+import { throttledStatus } from '../shared/node-status';
 import { registryFromSettings, serveRegistry } from '../shared/registry-endpoint';
 import { attachTestMode, shortText, status, writeRequest } from '../shared/runtime';
 import type { LineConfigNode } from '../rtu-modbus-line/line-config';
@@ -37,6 +38,8 @@ export = function register(RED: NodeAPI): void {
     const where = `device "${name}"`;
     attachTestMode(RED);
     const owner = { id: node.id, type: 'rtu-modbus-poller' };
+    const t: StatusText = (key, vars) => RED._(`rtu-modbus-poller.status.${key}`, vars);
+    const shown = throttledStatus(node);
 
     const fail = (text: string) => {
       node.status(status.error(shortText(text)));
@@ -68,9 +71,14 @@ export = function register(RED: NodeAPI): void {
         bitWrites: config.bitWrites === 'mask' ? 'mask' : 'read-modify-write',
         cache: cacheNode?.cache,
         onReading: (reading) => {
-          node.status(readingStatus(reading, line, prepared.unitId));
+          shown.set(readingStatus(reading, line, prepared.unitId, t));
           node.send(reading as unknown as NodeMessage);
         },
+        onError: (err, brief) => {
+          shown.set(status.error(shortText(brief)));
+          node.error(err.message);
+        },
+        log: (level, text) => (level === 'warn' ? node.warn(text) : node.log(text)),
       });
     } catch (err) {
       void lineNode.release(node.id);
@@ -78,24 +86,26 @@ export = function register(RED: NodeAPI): void {
     }
     node.log(`${where} unit ${prepared.unitId} on line "${line.name}": ${prepared.resolved.plan.summary}`);
 
-    const onConnect = () => node.status(status.connecting('connected, polling'));
-    const onDisconnect = (err: Error) => node.status(status.error(shortText(`line disconnected: ${err.message}`)));
+    const polling = () => status.ok(RED._('rtu-modbus-poller.status.polling'));
+    const onConnect = () => shown.set(polling());
+    const onDisconnect = (err: Error) => shown.set(status.error(shortText(RED._('rtu-modbus-poller.status.disconnected', { error: err.message }))));
     line.on('connect', onConnect);
     line.on('disconnect', onDisconnect);
-    node.status(line.connected ? status.ok('polling') : status.connecting('connecting'));
+    shown.set(line.connected ? polling() : status.connecting(RED._('rtu-modbus-poller.status.waiting')));
 
     node.on('input', (msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => {
       const writes = writeRequest(msg) as Record<string, PointValue> | undefined;
       running.readNow(writes).then(
         () => done(),
         (err: Error) => {
-          node.status(status.error(shortText(err.message)));
+          shown.set(status.error(shortText(err.message)));
           done(err);
         },
       );
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      shown.stop();
       running.stop();
       line.off('connect', onConnect);
       line.off('disconnect', onDisconnect);

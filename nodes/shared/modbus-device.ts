@@ -13,6 +13,8 @@ import { pollIntervalMs } from '../lib/modbus/poll-interval';
 import type { ModbusLine } from '../lib/modbus/line';
 import type { MeterRegistry } from '../lib/registry';
 import type { PointValue, ReadingMessage } from '../lib/reading';
+import { DeviceStateLog } from '../lib/health/device-state-log';
+import { LogBudget } from '../lib/log-limit';
 import { Lookup, typedNumber } from './deploy-value';
 import { shortText, status } from './runtime';
 import { DeviceConfigError, PollerFields, ResolvedDevice, resolveDevice } from '../lib/modbus/poller-config';
@@ -80,7 +82,14 @@ export interface RunModbusDeviceOptions {
   cache?: Pick<RegisterCache, 'update' | 'setWriter' | 'removeWriter'>;
   /** Every reading the device produces: scheduled, read now, or after a write. */
   onReading(reading: ReadingMessage): void;
+  /** A failure while handing a reading on (cache update, send); the reading still goes out where it can. `brief` leaves out the device, for a status. */
+  onError(err: Error, brief: string): void;
+  /** The device's changes of state (failing, offline, recovered), within the process-wide log budget. */
+  log(level: 'info' | 'warn', text: string): void;
 }
+
+/** Every device's state lines share one budget: a whole site going dark logs a burst, then a line every 2 s. */
+const stateLogBudget = new LogBudget(30, 2000);
 
 export interface RunningModbusDevice {
   readonly device: DevicePoller;
@@ -107,10 +116,40 @@ export function runModbusDevice(opts: RunModbusDeviceOptions): RunningModbusDevi
     bitWrites: opts.bitWrites,
   });
   let last: ReadingMessage | undefined;
+  const states = new DeviceStateLog(`device "${name}" (unit ${unitId} on line "${line.name}")`);
+  const logState = (reading: ReadingMessage) => {
+    const change = states.observe({
+      at: reading.rtu.timestamp || Date.now(),
+      answered: reading.rtu.quality !== 'bad',
+      error: reading.rtu.error,
+      backingOff: line.unitHealth(unitId).backingOff,
+    });
+    if (!change) return;
+    const budget = stateLogBudget.take();
+    if (!budget.ok) return;
+    const more = budget.dropped ? ` (${budget.dropped} earlier device state changes were not logged: too many at once)` : '';
+    opts.log(change.level, change.text + more);
+  };
   const emit = (reading: ReadingMessage) => {
     last = reading;
-    cache?.update(reading);
-    opts.onReading(reading);
+    let cacheError: unknown;
+    try {
+      cache?.update(reading);
+    } catch (err) {
+      cacheError = err;
+    }
+    try {
+      logState(reading);
+      opts.onReading(reading);
+    } catch (err) {
+      const brief = `handing on the reading failed: ${(err as Error).message}`;
+      opts.onError(new Error(`device "${name}": ${brief}`), brief);
+    }
+    // Reported after the reading's own status, so the node's status keeps showing the failure.
+    if (cacheError) {
+      const brief = `register cache refused the reading: ${(cacheError as Error).message}`;
+      opts.onError(new Error(`device "${name}": the ${brief}`), brief);
+    }
     return reading;
   };
   device.on('reading', emit);
@@ -150,8 +189,11 @@ export function runModbusDevice(opts: RunModbusDeviceOptions): RunningModbusDevi
   };
 }
 
+/** Status texts from the node's message catalogue: `status.<key>` with its variables. */
+export type StatusText = (key: 'backoff' | 'failed' | 'partial' | 'ok', vars: Record<string, string | number>) => string;
+
 /** The status a reading gives its node: the line's next try for a unit backing off, else what failed or how much came. */
-export function readingStatus(reading: ReadingMessage, line: ModbusLine, unitId: number): NodeStatus {
+export function readingStatus(reading: ReadingMessage, line: ModbusLine, unitId: number, t: StatusText): NodeStatus {
   const meta = reading.rtu;
   const count = Object.keys(reading.payload).length;
   const bad = Object.keys(meta.pointQuality ?? {}).length;
@@ -159,10 +201,10 @@ export function readingStatus(reading: ReadingMessage, line: ModbusLine, unitId:
     const unit = line.unitHealth(unitId);
     if (unit.backingOff && unit.retryAt) {
       const seconds = Math.max(1, Math.round((unit.retryAt - Date.now()) / 1000));
-      return status.error(`no answer: retry in ${seconds} s`);
+      return status.error(t('backoff', { seconds }));
     }
-    return status.error(shortText(`failed: ${meta.error ?? 'no values'}`));
+    return status.error(shortText(t('failed', { error: meta.error ?? 'no values' })));
   }
-  if (bad > 0) return status.warn(`${bad} of ${count} points failed`);
-  return (meta.test ? status.test : status.ok)(`${count} values, ${meta.latencyMs} ms`);
+  if (bad > 0) return status.warn(t('partial', { bad, count }));
+  return (meta.test ? status.test : status.ok)(t('ok', { count, latency: meta.latencyMs }));
 }

@@ -82,4 +82,13 @@ test('a missing serial port and an out-of-range unit id give red statuses and er
   assert.match(errorsOf('q2').join('\n'), /unit id 300 .*1\.\.247/);
   const bad = await nextMessage<ReadingMessage>('q1-out', (m) => m.rtu.quality === 'bad', 5000);
   assert.match(bad.rtu.error ?? '', /ttyRTU-does-not-exist/);
+  // The line logs the missing port as an error naming itself and the path, once, although it keeps retrying.
+  const lineErrors = () => (helper.log().args as Array<[{ level: number; msg: unknown }]>)
+    .filter(([e]) => e.level === 20 && /line "unplugged bus" \(RTU \/dev\/ttyRTU-does-not-exist 9600 even\): cannot connect: /.test(String(e.msg)));
+  const attempts = () => (helper.getNode('bus2') as unknown as { debug: { getCalls(): unknown[] } }).debug.getCalls().length;
+  for (let waited = 0; attempts() < 2; waited += 50) {
+    assert.ok(waited < 10000, 'the line retried the missing port twice within 10 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(lineErrors().length, 1, 'logged once, not at every retry');
 });

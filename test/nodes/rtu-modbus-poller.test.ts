@@ -2,10 +2,11 @@ import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import lineNode from '../../nodes/rtu-modbus-line/rtu-modbus-line';
 import pollerNode from '../../nodes/rtu-modbus-poller/rtu-modbus-poller';
+import cacheNode from '../../nodes/rtu-cache/rtu-cache';
 import { fleet } from '../../nodes/lib/fleet';
 import { startSimulator, RunningSimulator } from '../../nodes/lib/simulator/start';
 import type { ReadingMessage } from '../../nodes/lib/reading';
-import { collect, helper, nextMessage, startServer, statusWhere, stopServer } from '../support/node-red';
+import { collect, helper, nextMessage, startServer, statusNowOrNext, statusWhere, stopServer } from '../support/node-red';
 
 let sim: RunningSimulator;
 
@@ -87,7 +88,7 @@ test('a dead unit on the shared line reports bad quality while the other unit ke
   const good = alive.slice(start).filter(isGood).length;
   // 0.2 s interval: about 10 polls in 2 s; the dead unit costs at most one 300 ms timeout per backoff period.
   assert.ok(good >= 6, `the live unit kept polling (${good} good readings in 2 s)`);
-  await statusWhere('dead', (s) => s.fill === 'red', 4000);
+  await statusNowOrNext('dead', (s) => s.fill === 'red', 4000);
 });
 
 test('a point list with an impossible address gives a red status and an error naming the point and field', async () => {
@@ -254,4 +255,55 @@ test('thirty pollers on one line deploy without a MaxListenersExceededWarning', 
   } finally {
     process.off('warning', onWarning);
   }
+});
+
+function logged(level: number): string[] {
+  return (helper.log().args as Array<[{ level: number; msg: unknown }]>).filter(([e]) => e.level === level).map(([e]) => String(e.msg));
+}
+
+async function until(what: string, check: () => boolean, ms = 8000): Promise<void> {
+  for (let waited = 0; !check(); waited += 50) {
+    if (waited >= ms) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('a cache that throws on update: the reading still goes out, and the failure reaches the node log and status', async () => {
+  await helper.load(
+    [lineNode, pollerNode, cacheNode],
+    flow({ id: 'cache', type: 'rtu-cache', name: 'site cache', ttl: 60 }, poller('cached', { name: 'cached meter', unitId: 1, cache: 'cache' })),
+  );
+  const cache = (helper.getNode('cache') as unknown as { cache: { update(): void } }).cache;
+  cache.update = () => {
+    throw new Error('disk full');
+  };
+  const reading = await nextMessage<ReadingMessage>('cached-out', isGood, 5000);
+  assert.equal(reading.rtu.device, 'cached meter');
+  await statusNowOrNext('cached', (s) => s.fill === 'red' && /register cache refused the reading: disk full/.test(String(s.text)), 4000);
+  await until('the node logs the cache failure', () => errorsOf('cached').some((e) => /device "cached meter": the register cache refused the reading: disk full/.test(e)));
+});
+
+test('a connected poller shows a green "polling" dot from its catalogue, then its readings', async () => {
+  await helper.load([lineNode, pollerNode], flow(poller('green', { name: 'green meter', unitId: 3 })));
+  // The test runtime has no catalogues loaded, so texts are the catalogue keys (test/unit/locale-keys checks they exist).
+  const first = await statusNowOrNext('green', (s) => s.fill === 'green', 4000);
+  assert.equal(first.shape, 'dot');
+  assert.match(String(first.text), /^rtu-modbus-poller\.status\.(polling|ok)$/);
+  await statusNowOrNext('green', (s) => s.text === 'rtu-modbus-poller.status.ok' && s.fill === 'green', 4000);
+});
+
+test("a unit's outage and its recovery reach the log once each: failing with the reason, offline, recovered after N s", async () => {
+  await helper.load([lineNode, pollerNode], flow(poller('flaky', { name: 'flaky meter', unitId: 2 })));
+  await nextMessage<ReadingMessage>('flaky-out', isGood, 5000);
+  sim.simulator.setDead(2, true);
+  try {
+    await until('offline is logged', () => logged(30).some((m) => /device "flaky meter" \(unit 2 on line "sim line"\): offline after \d+ failed polls/.test(m)));
+    const failing = logged(30).filter((m) => /flaky meter.*: failing: /.test(m));
+    assert.equal(failing.length, 1, failing.join('\n'));
+    assert.match(failing[0], /failing: .*(time|answer)/i);
+  } finally {
+    sim.simulator.setDead(2, false);
+  }
+  await until('recovery is logged', () => logged(40).some((m) => /device "flaky meter" .*: recovered after \d+ s \(\d+ failed polls?\)/.test(m)), 20000);
+  assert.equal(logged(30).filter((m) => /flaky meter.*offline after/.test(m)).length, 1, 'offline is said once');
 });

@@ -96,6 +96,15 @@ export function statuses(id: string): NodeStatusLike[] {
   return seen;
 }
 
+/** Resolves with the node's latest status if `accept` takes it, else as statusWhere (a node does not repeat an unchanged status). */
+export function statusNowOrNext(id: string, accept: (s: NodeStatusLike) => boolean, ms = 5000): Promise<NodeStatusLike> {
+  const node = helper.getNode(id) as unknown as { status: { getCalls(): Array<{ args: unknown[]; thisValue: unknown }> } };
+  // The helper's spies sit on the shared Node prototype: keep this node's calls only.
+  const calls = node.status.getCalls().filter((c) => c.thisValue === node);
+  const latest = calls.length ? (calls[calls.length - 1].args[0] as NodeStatusLike) : undefined;
+  return latest && accept(latest) ? Promise.resolve(latest) : statusWhere(id, accept, ms);
+}
+
 /** Resolves with the first status of node `id` that `accept` takes (statuses set before the call are missed). */
 export function statusWhere(id: string, accept: (s: NodeStatusLike) => boolean, ms = 5000): Promise<NodeStatusLike> {
   const node = helper.getNode(id) as EventNode;
