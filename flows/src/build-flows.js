@@ -447,7 +447,7 @@ function dashboard() {
       type: 'tab',
       label: 'RTU dashboard',
       info:
-        'The RTU tab of node-red-dashboard (http://127.0.0.1:1880/ui): device health table, live values, lines and queues, alerts with acknowledge, system figures, a trend, and the test-mode panel. ' +
+        'The RTU tab of node-red-dashboard (http://127.0.0.1:1880/ui): device health table, live values, lines and queues, alerts with acknowledge, system figures, a site trend, each viewer\'s own trend of any point (in the device detail), and the test-mode panel. ' +
         'The dashboard feed reads every deployed device by itself; alerts come from the pipeline tab through the link nodes. Needs node-red-dashboard 3.',
     },
     { id: `${p}_ui_tab`, type: 'ui_tab', name: 'RTU', icon: 'dashboard', order: 1, disabled: false, hidden: false },
@@ -455,7 +455,7 @@ function dashboard() {
     { id: `${p}_g_mode`, type: 'ui_group', name: 'Mode', tab: `${p}_ui_tab`, order: 1, disp: false, width: 18, collapse: false, className: 'rtu-fit' },
     { id: `${p}_g_devices`, type: 'ui_group', name: 'Devices', tab: `${p}_ui_tab`, order: 2, disp: true, width: 18, collapse: false, className: 'rtu-fit' },
     { id: `${p}_g_overview`, type: 'ui_group', name: 'Alerts, lines, queues, system', tab: `${p}_ui_tab`, order: 3, disp: true, width: 8, collapse: false, className: 'rtu-fit' },
-    { id: `${p}_g_trend`, type: 'ui_group', name: 'Trend', tab: `${p}_ui_tab`, order: 4, disp: true, width: 8, collapse: false, className: 'rtu-fit' },
+    { id: `${p}_g_trend`, type: 'ui_group', name: 'Site trend', tab: `${p}_ui_tab`, order: 4, disp: true, width: 8, collapse: false, className: 'rtu-fit' },
     { id: `${p}_g_test`, type: 'ui_group', name: 'Test mode', tab: `${p}_ui_tab`, order: 5, disp: true, width: 18, collapse: false, className: 'rtu-fit' },
     comment(`${p}_c1`, z, 'dashboard feed -> widgets; widget actions -> feed', '', 260, 40),
     place(
@@ -507,7 +507,7 @@ function dashboard() {
         order: 1,
         width: 8,
         height: 6,
-        label: 'trend (pick a point in the device detail)',
+        label: 'site trend',
         chartType: 'line',
         legend: 'true',
         xformat: 'HH:mm:ss',

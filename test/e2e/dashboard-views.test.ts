@@ -152,3 +152,29 @@ test('two browsers keep their own selection; the offline device has one explanat
   await a.screenshot({ path: artifact('dashboard-selection-a.png'), fullPage: true });
   await b.screenshot({ path: artifact('dashboard-selection-b.png'), fullPage: true });
 });
+
+test('each browser trends its own point in the device detail; the other viewer is not moved', async () => {
+  const a = await viewer(1280, 720);
+  await a.click('tr.rtu-row[data-device="meter-1"]');
+  await a.waitForSelector('.rtu-detail tr[data-point="frequency"] button.rtu-trend', { timeout: 10000 });
+  await a.click('.rtu-detail tr[data-point="frequency"] button.rtu-trend');
+  const b = await viewer(1280, 720);
+  assert.equal(await b.locator('.rtu-my-trend').count(), 0, 'a fresh browser has no trend of its own');
+  await b.click('tr.rtu-row[data-device="meter-2"]');
+  await b.waitForSelector('.rtu-detail tr[data-point="voltage_l1_n"] button.rtu-trend', { timeout: 10000 });
+  await b.click('.rtu-detail tr[data-point="voltage_l1_n"] button.rtu-trend');
+  // Each trend grows from the readings its own detail receives.
+  for (const [page, point] of [[a, 'frequency'], [b, 'voltage_l1_n']] as Array<[Page, string]>) {
+    await page.waitForFunction(
+      (p) => document.querySelector('.rtu-my-trend b')?.textContent?.startsWith(p) && /^[2-9]\d* values|^\d{2,} values/.test(document.querySelector('.rtu-trend-range')?.textContent ?? ''),
+      point,
+      { timeout: 30000 },
+    );
+  }
+  assert.match(await a.locator('.rtu-my-trend b').innerText(), /^frequency/);
+  assert.match(await b.locator('.rtu-my-trend b').innerText(), /^voltage_l1_n/);
+  assert.equal(await a.locator('.rtu-detail tr[data-point="frequency"] button.rtu-trend').innerText(), 'trending');
+  assert.equal(await b.locator('.rtu-detail tr[data-point="frequency"] button.rtu-trend').innerText(), 'trend');
+  await a.screenshot({ path: artifact('dashboard-trend-a.png'), fullPage: true });
+  await b.screenshot({ path: artifact('dashboard-trend-b.png'), fullPage: true });
+});
