@@ -176,13 +176,11 @@ test('pipelining: answers in reverse order are matched by transaction id', async
   });
   const line = tcpLine(peer.port, { maxOutstanding: 8, timeoutMs: 1000 });
   try {
-    const started = Date.now();
     const results = await Promise.all(
       Array.from({ length: 16 }, (_, i) => line.request(3, { fc: 3, address: i, quantity: 2 }, { priority: 'poll' })),
     );
     results.forEach((values, i) => assert.deepEqual(values, [3000 + i, 3001 + i]));
     assert.equal(maxInFlightAtPeer, 8, 'eight requests in flight at once');
-    assert.ok(Date.now() - started < 1000, 'pipelined, not one after another');
   } finally {
     await line.stop();
     await peer.stop();

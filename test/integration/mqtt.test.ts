@@ -157,11 +157,12 @@ test('publish interval with an average, and report by exception with deadbands',
   assert.equal(w1.window.aggregate, 'avg');
   // Within both deadbands (1% of 231 = 2.31 V, 50 W): nothing to publish.
   send(3, 232, 1080);
+  // Past the 300 ms window (so reading 3 has a window of its own, not to wait for anything to happen).
   await new Promise((r) => setTimeout(r, 450));
-  assert.equal(broker.json('site/m1').length, 1);
-  // Power moves by 150 W, voltage stays: only power is published.
+  // Power moves by 150 W, voltage stays: only power is published (had reading 3 gone out, it would come first).
   send(4, 231.5, 1200);
   await waitFor(() => broker.json('site/m1').length >= 2, 'the changed point');
+  assert.equal(broker.json('site/m1').length, 2);
   const w3 = broker.json<Body>('site/m1')[1];
   assert.deepEqual(w3.values, { power_total: 1200 });
 });
@@ -318,9 +319,8 @@ test('test mode: test topics only, flagged, production held; without a test pref
   const tests = broker.json<Body>('test/site/m1');
   assert.ok(tests.every((b) => b.test === true));
   assert.deepEqual(previews.map((p) => p.topic), ['test/site/m1/measurements', 'test/site/m1/measurements', 'test/site/m1/measurements']);
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(() => pub.stats().paused && pub.stats().queue?.depth === 2, 'the production readings held in the queue');
   assert.equal(broker.json('site/m1').length, 3, 'nothing reaches production while test mode is on');
-  assert.equal(pub.stats().paused, true);
   mode.on = false;
   pub.wake();
   await waitFor(() => broker.json('site/m1').length === 5, 'held production messages after test mode');
@@ -329,8 +329,7 @@ test('test mode: test topics only, flagged, production held; without a test pref
   const dryPreviews: MqttPreview[] = [];
   dry.on('dry-run', (p: MqttPreview) => dryPreviews.push(p));
   feed(dry, ['m9'], 1, 4, true);
-  await new Promise((r) => setTimeout(r, 300));
-  assert.equal(dryPreviews.length, 4);
+  await waitFor(() => dryPreviews.length === 4, 'four dry-run previews');
   assert.equal(dryPreviews[0].payload.test, true);
   assert.equal(broker.received.filter((m) => m.topic.includes('m9')).length, 0, 'a dry run publishes nothing');
   assert.equal(dry.stats().queue?.depth, 0);

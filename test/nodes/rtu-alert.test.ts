@@ -137,8 +137,12 @@ test('a redeploy mid-alert keeps it active without a second raise; re-announce o
   const out2 = collect<AlertMsg>('out');
   const node = helper.getNode('keep') as TestNode;
   node.receive(reading('meter-3', { voltage_l1: 263 }));
-  await new Promise((r) => setTimeout(r, 150));
-  assert.deepEqual(out2, [], 'still active after the redeploy: no new raise');
+  // Another meter over the limit, after it: its raise is the first message out, so meter-3 raised nothing new.
+  node.receive(reading('meter-8', { voltage_l1: 263 }));
+  await waitFor(() => out2.length >= 1, 'the raise for meter-8');
+  assert.deepEqual(out2.map((m) => [m.payload.device, m.payload.state]), [['meter-8', 'raised']], 'still active after the redeploy: no new raise');
+  node.receive(reading('meter-8', { voltage_l1: 240 }));
+  await waitFor(() => out2.length >= 2, 'the clear for meter-8');
   await helper.unload();
 
   await helper.load([alertNode, catchNode], flow({ reannounce: true }, 'keep'));

@@ -94,8 +94,11 @@ test('test mode without a test URL: only the preview on output 2, nothing sent; 
   assert.equal(previews[0].test, true);
   assert.equal(JSON.parse(previews[0].payload as string)[0].test, true);
   await waitFor(() => seen.some((s) => s.fill === 'blue' && s.text === 'rtu-http-out.status.testDryRun'), 'a blue status');
-  await new Promise((r) => setTimeout(r, 150));
-  assert.equal(rx.requests.length, 0);
+  // Back in production, the next reading is the first request the backend sees: the test one never went out.
+  testMode.set(false, 'node test');
+  (helper.getNode('out') as TestNode).receive(reading('meter1', 2, { power_total: 2 }));
+  await waitFor(() => rx.requests.length >= 1, 'the production request');
+  assert.deepEqual(JSON.parse(rx.requests[0].body).map((d: { seq: number }) => d.seq), [2]);
 });
 
 test('configuration mistakes: red status at deploy, input refused with the reason', async () => {
