@@ -197,7 +197,7 @@ test('a late answer to a timed-out request is dropped, not given to the next req
     const err = await rejection(line.request(1, { fc: 3, address: 7, quantity: 1 }));
     assert.ok(err instanceof ModbusTimeoutError, err.message);
     assert.match(err.message, /line "tcp-test" unit 1 FC3 @7 x1: no answer within 150 ms/);
-    await sleep(150);
+    await waitFor(() => line.stats().lateResponses === 1, 'the late answer');
     assert.deepEqual(await line.request(1, { fc: 3, address: 8, quantity: 1 }), [1008]);
     assert.equal(line.stats().lateResponses, 1);
   } finally {
