@@ -81,7 +81,9 @@ export = function register(RED: NodeAPI): void {
       const rate = Math.round(((stats.requests - lastRequests) * 1000) / Math.max(1, now - lastAt));
       lastRequests = stats.requests;
       lastAt = now;
-      node.status(status.ok(RED._('rtu-gateway.status.serving', { port: gateway.server.address()?.port ?? settings.port, clients: stats.clients, rate })));
+      const port = gateway.server.address()?.port ?? settings.port;
+      if (!settings.devices.length) return node.status(status.warn(RED._('rtu-gateway.status.unmapped', { port })));
+      node.status(status.ok(RED._('rtu-gateway.status.serving', { port, clients: stats.clients, rate })));
     };
     node.status(status.connecting(RED._('rtu-gateway.status.starting')));
     const started = listenRetrying(() => gateway.listen()).then(

@@ -21,13 +21,11 @@ import { PtyPair, startPtyPair } from '../support/pty-pair';
 
 const LANGUAGES = ['en-US', 'de'];
 /**
- * Site facts without a default: the editor flags them until they are set, and the
- * runtime refuses to start without them (a gateway maps no units; an HTTP
- * publisher has nowhere to post).
+ * The one node not valid as dropped: a 104 client needs the connection to its
+ * outstation, a config node the editor asks for (as core MQTT nodes ask for a broker).
  */
-const NO_DEFAULT = [/^rtu-gateway .*: invalid \(devices\)$/, /^rtu-http-out .*: invalid \(url\)$/, /^rtu-iec104-client .*: invalid \(connection\)$/];
+const NO_DEFAULT = [/^rtu-iec104-client .*: invalid \(connection\)$/];
 const NO_DEFAULT_FIELD: Record<string, string> = {
-  'rtu-http-out': 'validation error shown on #red-ui-typedInput-container input-error',
   // A 104 client needs the outstation's connection, which a new flow does not have yet.
   'rtu-iec104-client': 'validation error shown on #node-input-connection',
 };

@@ -154,10 +154,14 @@ test('enabled writes reach the device\'s writer only for allowed registers', asy
   assert.equal(carried.length, 1);
 });
 
-test('a gateway without devices or cache shows why in red', async () => {
+test('a gateway without devices serves nothing yet (0A, yellow); a bad map shows why in red', async () => {
   await helper.load(NODES, flow({ devices: [] }));
-  const red = await statusUntil('gw', (s) => s.fill === 'red');
-  assert.match(red.text ?? '', /no devices are mapped/);
+  const yellow = await statusUntil('gw', (s) => s.fill === 'yellow' && s.shape === 'dot');
+  assert.equal(yellow.text, 'rtu-gateway.status.unmapped');
+  const port = await gatewayPort();
+  const unmapped = await mbpoll(['-m', 'tcp', '-a', '1', '-r', '1', '-c', '1', '-1', '-p', String(port), '127.0.0.1']);
+  assert.notEqual(unmapped.code, 0);
+  assert.match(unmapped.output, /Gateway path unavailable/);
   await helper.unload();
   await helper.load(NODES, flow({ devices: [{ device: 'a', unitId: 1 }, { device: 'b', unitId: 1 }] }));
   assert.match((await statusUntil('gw', (s) => s.fill === 'red')).text ?? '', /unit id 1 is already used by "a"/);

@@ -40,8 +40,8 @@ function number(raw: unknown, field: string, min: number, max: number, fallback:
 }
 
 export function gatewaySettings(fields: GatewayNodeFields): GatewaySettings {
+  // No rows is a gateway that serves nothing yet (every unit answers 0A): a new node is valid as dropped.
   const rows = Array.isArray(fields.devices) ? fields.devices : [];
-  if (!rows.length) throw new Error('no devices are mapped to unit ids');
   const devices = checkDeviceMap(
     rows.map((r, i) => {
       const unitId = Number(r?.unitId);
