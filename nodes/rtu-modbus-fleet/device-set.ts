@@ -64,8 +64,11 @@ export class DeviceSet {
    */
   problemsFor(next: readonly FleetRow[]): string[] {
     const problems: string[] = [];
+    // Rows the current table already has as they are: a change elsewhere is not refused over them.
+    const current = new Map(this.table.map((r) => [r.name, r]));
     next.forEach((row, i) => {
-      if (!row.enabled || this.unchanged(row)) return;
+      const before = current.get(row.name);
+      if (!row.enabled || (before && sameRow(before, row))) return;
       const where = `row ${i + 1} (${row.name})`;
       const clash = fleet.clash(row.name, this.opts.owner);
       if (clash) problems.push(`${where}, field "name": ${clash.message}`);
@@ -138,10 +141,7 @@ export class DeviceSet {
     return Promise.all(releases).then(() => undefined);
   }
 
-  private unchanged(row: FleetRow): boolean {
-    const run = this.running.get(row.name);
-    return !!run && sameRow(run.row, row);
-  }
+
 
   private userId(row: FleetRow): string {
     return `${this.opts.owner.id}/${row.name}`;
