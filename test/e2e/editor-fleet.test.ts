@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'fs';
 import type { Page } from 'playwright-core';
 import { artifact } from '../support/e2e/browser';
-import { dialogProblems, invalidNodes } from '../support/e2e/editor-dialogs';
+import { dialogProblems, invalidNodes, useEditorLanguage } from '../support/e2e/editor-dialogs';
 import { EditorSession, openEditorSession } from '../support/e2e/editor-session';
 import { deployFlows, FlowNode, request, startNodeRed } from '../support/e2e/node-red';
 import { startSimulator, RunningSimulator } from '../../nodes/lib/simulator/start';
@@ -139,6 +139,29 @@ test('the device table dialog: fresh node valid, add, duplicate, CSV import, che
   await page.screenshot({ path: artifact('fleet-dialog-runtime.png') });
   await page.click('#node-dialog-cancel');
   assert.deepEqual(errors, []);
+});
+
+test('de: a fresh device table dialog shows no raw key, no clipped drop-down, no validation error', { timeout: 120_000 }, async () => {
+  const de = await session.browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  try {
+    await useEditorLanguage(de, 'de');
+    await de.goto(`${session.red.url}/`, { waitUntil: 'load', timeout: 30000 });
+    await de.waitForSelector('#red-ui-palette-container-RTU .red-ui-palette-node', { timeout: 30000 });
+    const previous = page;
+    page = de;
+    try {
+      const id = await freshFleetNode();
+      await openFleet(id);
+      await page.click('.red-ui-editableList-addButton');
+      assert.deepEqual(await dialogProblems(page), []);
+      assert.match(await page.$eval('#rtu-fleet-runtime', (el) => el.textContent ?? ''), /noch nicht übernommen/);
+      await page.screenshot({ path: artifact('fleet-dialog-de.png') });
+    } finally {
+      page = previous;
+    }
+  } finally {
+    await de.close();
+  }
 });
 
 /** Polls the API (bounded) until `count` devices report good readings. */
