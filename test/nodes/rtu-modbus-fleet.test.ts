@@ -180,6 +180,25 @@ test('a change during an outage of a line is taken; the device reads bad until t
   assert.equal(view.state.online, false);
 });
 
+test('a change made while the line is down is taken, and both devices read good once the line is back', async () => {
+  let own = await startSimulator({ units: [1, 2] });
+  const port = own.port;
+  try {
+    const nodes = flow([{ ...row('o-1', 1), line: 'own line' }]);
+    nodes.push({ id: 'own', type: 'rtu-modbus-line', name: 'own line', transport: 'tcp', host: '127.0.0.1', port, timeout: 200, retries: 0 } as never);
+    await helper.load([lineNode, fleetNode], nodes);
+    await nextMessage<ReadingMessage>('out', good('o-1'));
+    await own.close();
+    await nextMessage<ReadingMessage>('out', (m) => m.topic === 'o-1' && m.rtu.quality === 'bad');
+    send({ topic: 'device/add', payload: { ...row('o-2', 2), line: 'own line' } });
+    await waitFor(() => !!fleet.get('o-2'), 'o-2 is started during the outage');
+    own = await startSimulator({ units: [1, 2], port });
+    await Promise.all([nextMessage<ReadingMessage>('out', good('o-1'), 30000), nextMessage<ReadingMessage>('out', good('o-2'), 30000)]);
+  } finally {
+    await own.close().catch(() => undefined);
+  }
+});
+
 test('an invalid flow table stops the node with every problem named by row and field', async () => {
   await helper.load([lineNode, fleetNode], flow([row('pm-1', 1), row('pm-1', 1), row('pm-3', 3, { line: 'x' })]));
   const errors = errorsOf('fleet').join('\n');
