@@ -8,10 +8,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'fs';
+import path from 'path';
 import type { Page } from 'playwright-core';
 import { artifact } from '../support/e2e/browser';
 import { dialogProblems, invalidNodes, useEditorLanguage } from '../support/e2e/editor-dialogs';
 import { EditorSession, openEditorSession } from '../support/e2e/editor-session';
+import { repoRoot } from '../support/e2e/install';
 import { deployFlows, FlowNode, request, startNodeRed } from '../support/e2e/node-red';
 import { startSimulator, RunningSimulator } from '../../nodes/lib/simulator/start';
 import { sleep } from '../support/wait';
@@ -162,6 +164,24 @@ test('de: a fresh device table dialog shows no raw key, no clipped drop-down, no
   } finally {
     await de.close();
   }
+});
+
+test('the 200-meter example opens in the dialog: 200 rows, valid, nothing clipped; the filter finds one line', { timeout: 120_000 }, async () => {
+  const example = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', 'site-200-meters.json'), 'utf8')) as FlowNode[];
+  await page.evaluate((flow) => (window as unknown as { RED: any }).RED.nodes.import(flow), example); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const site = example.find((n) => n.type === 'rtu-modbus-fleet')!;
+  const invalid = (await invalidNodes(page)).filter((p) => p.includes('site meters') || p.includes('feeder'));
+  assert.deepEqual(invalid, []);
+  await openFleet(site.id);
+  await page.waitForFunction(() => document.querySelectorAll('#node-input-devices-list .rtu-fleet-row').length === 200, undefined, { timeout: 20000 });
+  assert.deepEqual(await dialogProblems(page), []);
+  await page.fill('#rtu-fleet-filter', 'feeder 07');
+  await page.dispatchEvent('#rtu-fleet-filter', 'input');
+  assert.equal((await rowValues('name')).length, 17);
+  await page.selectOption('#rtu-fleet-sort', 'model');
+  await page.screenshot({ path: artifact('fleet-dialog-site.png') });
+  await page.click('#node-dialog-cancel');
+  await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, undefined, { timeout: 10000 });
 });
 
 /** Polls the API (bounded) until `count` devices report good readings. */
