@@ -8,6 +8,7 @@
 //   examples/rtu-pipeline-without-dashboard.json the pipeline alone: needs this package only
 //   examples/rtu-dashboard.json                 the dashboard feed node on simulated meters, no UI package needed
 //   examples/rtu-test-mode.json                 the test-mode node on simulated meters
+//   examples/site-200-meters.json               200 meters on 12 simulated lines from one device table
 // The dashboard widgets' code lives beside this file (devices.html, overview.html, test-mode.html).
 //   node flows/src/build-flows.js          write the files
 //   node flows/src/build-flows.js --check  exit 1 when a written file differs (used by the tests)
@@ -634,6 +635,77 @@ function testModeExample() {
   ];
 }
 
+/** 200 meters on 12 lines: 17 on the first eight, 16 on the last four; every fourth meter an Eastron SDM630. */
+const SITE = { lines: 12, meters: 200, firstPort: 15040 };
+
+function siteMeters() {
+  const meters = [];
+  for (let i = 0; i < SITE.meters; i++) {
+    const lineNo = (i % SITE.lines) + 1;
+    const unit = Math.floor(i / SITE.lines) + 1;
+    const sdm = unit % 4 === 0;
+    meters.push({
+      name: `L${String(lineNo).padStart(2, '0')}-M${String(unit).padStart(2, '0')}`,
+      line: `feeder ${String(lineNo).padStart(2, '0')}`,
+      unitId: unit,
+      model: sdm ? 'eastron/sdm630' : 'rtu/simulated-energy-meter',
+      profile: sdm ? 'energy' : 'basic_power',
+      interval: 5,
+      enabled: true,
+    });
+  }
+  return meters;
+}
+
+function siteExample() {
+  const z = 'rtu_site_tab';
+  const p = 'rtu_site';
+  const meters = siteMeters();
+  const nodes = [
+    {
+      id: z,
+      type: 'tab',
+      label: 'Site of 200 meters (device table)',
+      info:
+        `One rtu-modbus-fleet node polls 200 meters on 12 lines from its device table. Each line is a simulator on 127.0.0.1:${SITE.firstPort}..${SITE.firstPort + SITE.lines - 1} ` +
+        'standing in for an RS485 bus; for a real site switch each line node to Modbus RTU (serial) and its adapter, and import the site\'s meter list as CSV or YAML in the table dialog. ' +
+        'The injects change the table while it runs (no redeploy): the change is kept in the user directory until "clear runtime changes". ' +
+        'The same changes are open to external tools at GET/POST/PUT/DELETE /rtu/fleet/<node id>/devices.',
+    },
+  ];
+  for (let l = 1; l <= SITE.lines; l++) {
+    const port = SITE.firstPort + l - 1;
+    const name = `feeder ${String(l).padStart(2, '0')}`;
+    const units = meters.filter((m) => m.line === name).map((m) => ({ unitId: m.unitId, model: m.model === 'rtu/simulated-energy-meter' ? '' : m.model }));
+    nodes.push({ ...simulator(`${p}_${l}`, z, port, 120 + 200 * ((l - 1) % 6), l <= 6 ? 60 : 100), name: `${name} :${port}`, units, deadUnits: '' });
+    nodes.push({ ...line(`${p}_${l}`, port), name, timeout: 500 });
+  }
+  // One spare meter on feeder 12's simulator: the "add" inject brings it in at runtime.
+  const spare = nodes.find((n) => n.id === `${p}_12_sim`);
+  spare.units.push({ unitId: 30, model: '' });
+  nodes.push(
+    {
+      id: `${p}_fleet`,
+      type: 'rtu-modbus-fleet',
+      z,
+      name: 'site meters',
+      devices: meters,
+      includeRaw: false,
+      bitWrites: 'read-modify-write',
+      cache: '',
+      x: 400,
+      y: 220,
+      wires: [[`${p}_out`]],
+    },
+    debug(`${p}_out`, z, 'readings (one per meter per poll)', 680, 220, 'false'),
+    inject(`${p}_add`, z, 'add spare meter L12-M30', 'device/add', JSON.stringify({ name: 'L12-M30', line: 'feeder 12', unitId: 30, model: 'rtu/simulated-energy-meter', profile: 'basic_power', interval: 5 }), 'json', 150, 180, [`${p}_fleet`]),
+    inject(`${p}_off`, z, 'disable L01-M01', 'device/disable', 'L01-M01', 'str', 130, 220, [`${p}_fleet`]),
+    inject(`${p}_on`, z, 'enable L01-M01', 'device/enable', 'L01-M01', 'str', 130, 260, [`${p}_fleet`]),
+    inject(`${p}_clear`, z, 'clear runtime changes', 'device/clear-overrides', '', 'str', 140, 300, [`${p}_fleet`]),
+  );
+  return nodes;
+}
+
 const outputs = {
   'flows/rtu-pipeline.json': () => [...pipeline(true), ...dashboard()],
   'examples/rtu-pipeline.json': () => [...pipeline(true), ...dashboard()],
@@ -642,6 +714,7 @@ const outputs = {
   'examples/rtu-pipeline-without-dashboard.json': () => pipeline(false),
   'examples/rtu-dashboard.json': dashboardExample,
   'examples/rtu-test-mode.json': testModeExample,
+  'examples/site-200-meters.json': siteExample,
 };
 
 function render(make) {
