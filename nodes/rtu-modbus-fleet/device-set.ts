@@ -28,6 +28,10 @@ export interface DeviceSetOptions {
   bitWrites: 'mask' | 'read-modify-write';
   cache?: Pick<RegisterCache, 'update' | 'setWriter' | 'removeWriter'>;
   onReading(reading: ReadingMessage, row: FleetRow): void;
+  /** A failure while handing a device's reading on (cache update, send). */
+  onError(err: Error): void;
+  /** Devices' changes of state (failing, offline, recovered). */
+  log(level: 'info' | 'warn', text: string): void;
 }
 
 interface Running {
@@ -180,6 +184,10 @@ export class DeviceSet {
           this.online.set(row.name, reading.rtu.quality !== 'bad');
           this.opts.onReading(reading, row);
         },
+        onError: (err, _brief, log) => {
+          if (log) this.opts.onError(err);
+        },
+        log: (level, text) => this.opts.log(level, text),
       });
       this.running.set(row.name, { row, lineNode, line, userId, device });
       this.failed.delete(row.name);

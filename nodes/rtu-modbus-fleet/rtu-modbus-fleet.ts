@@ -139,6 +139,8 @@ export = function register(RED: NodeAPI): void {
         node.send(reading as unknown as NodeMessage);
         statusSoon();
       },
+      onError: (err) => node.error(err.message),
+      log: (level, text) => (level === 'warn' ? node.warn(text) : node.log(text)),
     });
     const file = new OverlayFile(userDirPath(RED, 'rtu-fleet', `${node.id}.json`));
     const stored = file.load();

@@ -74,9 +74,9 @@ export = function register(RED: NodeAPI): void {
           shown.set(readingStatus(reading, line, prepared.unitId, t));
           node.send(reading as unknown as NodeMessage);
         },
-        onError: (err, brief) => {
+        onError: (err, brief, log) => {
           shown.set(status.error(shortText(brief)));
-          node.error(err.message);
+          if (log) node.error(err.message);
         },
         log: (level, text) => (level === 'warn' ? node.warn(text) : node.log(text)),
       });

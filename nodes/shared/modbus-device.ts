@@ -14,7 +14,7 @@ import type { ModbusLine } from '../lib/modbus/line';
 import type { MeterRegistry } from '../lib/registry';
 import type { PointValue, ReadingMessage } from '../lib/reading';
 import { DeviceStateLog } from '../lib/health/device-state-log';
-import { LogBudget } from '../lib/log-limit';
+import { LogBudget, RepeatGate } from '../lib/log-limit';
 import { Lookup, typedNumber } from './deploy-value';
 import { shortText, status } from './runtime';
 import { DeviceConfigError, PollerFields, ResolvedDevice, resolveDevice } from '../lib/modbus/poller-config';
@@ -82,8 +82,11 @@ export interface RunModbusDeviceOptions {
   cache?: Pick<RegisterCache, 'update' | 'setWriter' | 'removeWriter'>;
   /** Every reading the device produces: scheduled, read now, or after a write. */
   onReading(reading: ReadingMessage): void;
-  /** A failure while handing a reading on (cache update, send); the reading still goes out where it can. `brief` leaves out the device, for a status. */
-  onError(err: Error, brief: string): void;
+  /**
+   * A failure while handing a reading on (cache update, send); the reading still goes out where it can.
+   * `brief` leaves out the device, for a status; `log` is false for a repeat within a minute (status only).
+   */
+  onError(err: Error, brief: string, log: boolean): void;
   /** The device's changes of state (failing, offline, recovered), within the process-wide log budget. */
   log(level: 'info' | 'warn', text: string): void;
 }
@@ -130,6 +133,12 @@ export function runModbusDevice(opts: RunModbusDeviceOptions): RunningModbusDevi
     const more = budget.dropped ? ` (${budget.dropped} earlier device state changes were not logged: too many at once)` : '';
     opts.log(change.level, change.text + more);
   };
+  const errorGate = new RepeatGate(60_000);
+  const handlingFailed = (brief: string) => {
+    const gate = errorGate.pass(brief);
+    const held = gate.held ? ` (${gate.held} more times in the last minute)` : '';
+    opts.onError(new Error(`device "${name}": ${brief}${held}`), brief, gate.pass);
+  };
   const emit = (reading: ReadingMessage) => {
     last = reading;
     let cacheError: unknown;
@@ -142,14 +151,10 @@ export function runModbusDevice(opts: RunModbusDeviceOptions): RunningModbusDevi
       logState(reading);
       opts.onReading(reading);
     } catch (err) {
-      const brief = `handing on the reading failed: ${(err as Error).message}`;
-      opts.onError(new Error(`device "${name}": ${brief}`), brief);
+      handlingFailed(`handing on the reading failed: ${(err as Error).message}`);
     }
     // Reported after the reading's own status, so the node's status keeps showing the failure.
-    if (cacheError) {
-      const brief = `register cache refused the reading: ${(cacheError as Error).message}`;
-      opts.onError(new Error(`device "${name}": the ${brief}`), brief);
-    }
+    if (cacheError) handlingFailed(`the register cache refused the reading: ${(cacheError as Error).message}`);
     return reading;
   };
   device.on('reading', emit);

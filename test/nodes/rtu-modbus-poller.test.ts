@@ -282,6 +282,9 @@ test('a cache that throws on update: the reading still goes out, and the failure
   const reading = await nextMessage<ReadingMessage>('cached-out', isGood, 5000);
   assert.equal(reading.rtu.device, 'cached meter');
   await statusNowOrNext('cached', (s) => s.fill === 'red' && /register cache refused the reading: disk full/.test(String(s.text)), 4000);
+  // Logged once, not at every reading.
+  await nextMessage<ReadingMessage>('cached-out', isGood, 5000);
+  assert.equal(errorsOf('cached').filter((e) => /disk full/.test(e)).length, 1);
   await until('the node logs the cache failure', () => errorsOf('cached').some((e) => /device "cached meter": the register cache refused the reading: disk full/.test(e)));
 });
 
