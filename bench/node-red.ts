@@ -13,6 +13,10 @@
  *
  *   node dist/bench/node-red.js [--seconds 20] [--warmup 10] [--only <scenario name part>]
  *
+ * For a diagnosis: BENCH_RED_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes Node options to
+ * Node-RED; BENCH_CPU_PROFILE=/tmp/red.cpuprofile profiles the window only; BENCH_HEAP_SNAPSHOT=/tmp/red.heapsnapshot
+ * writes a heap snapshot after the window.
+ *
  * Targets (issue 14): 1000 devices at 1 s under 20 % of a core and 200 MiB peak
  * RSS; 3000 devices at 1 s under 60 % of a core; 100 devices at 10 ms at least
  * 8,000 readings/s; deploy and full redeploy of 1000 devices under 5 s.
@@ -149,6 +153,7 @@ function settingsFile(userDir: string): string {
   fs.writeFileSync(
     file,
     `const benchCounter = { readings: 0, good: 0 };
+let profiler;
 module.exports = {
   uiHost: '127.0.0.1',
   flowFile: 'flows.json',
@@ -164,6 +169,20 @@ module.exports = {
   httpAdminMiddleware: function (req, res, next) {
     if (req.path !== '/bench/state') return next();
     if (req.query.gc && global.gc) { global.gc(); global.gc(); }
+    if (req.query.snapshot) require('v8').writeHeapSnapshot(String(req.query.snapshot));
+    if (req.query.profile === 'start') {
+      profiler = new (require('inspector').Session)();
+      profiler.connect();
+      profiler.post('Profiler.enable', () => profiler.post('Profiler.start'));
+    }
+    if (req.query.profile === 'stop' && profiler) {
+      const file = String(req.query.file);
+      return profiler.post('Profiler.stop', (err, { profile }) => {
+        require('fs').writeFileSync(file, JSON.stringify(profile));
+        profiler.disconnect();
+        res.end('{}');
+      });
+    }
     res.setHeader('Content-Type', 'application/json');
     res.end(JSON.stringify({ counter: benchCounter, memory: process.memoryUsage() }));
   },
@@ -219,6 +238,12 @@ async function startRed(userDir: string, settings: string, extraArgs: string[]):
   };
   proc.stdout?.on('data', errors);
   proc.stderr?.on('data', errors);
+  // BENCH_RED_LOG=<file>: all of Node-RED's output (with BENCH_RED_NODE_ARGS=--trace-gc, its collections).
+  const logFile = process.env.BENCH_RED_LOG;
+  if (logFile) {
+    proc.stdout?.on('data', (c: Buffer) => fs.appendFileSync(logFile, c));
+    proc.stderr?.on('data', (c: Buffer) => fs.appendFileSync(logFile, c));
+  }
   return {
     url,
     pid: proc.pid as number,
@@ -254,7 +279,9 @@ interface RedState {
 }
 
 async function state(url: string, gc = false): Promise<RedState> {
-  const res = await fetch(`${url}/bench/state${gc ? '?gc=1' : ''}`);
+  // BENCH_HEAP_SNAPSHOT=<file>: a heap snapshot of Node-RED after the window's forced GC, for finding what the memory is.
+  const snapshot = gc && process.env.BENCH_HEAP_SNAPSHOT ? `&snapshot=${encodeURIComponent(process.env.BENCH_HEAP_SNAPSHOT)}` : '';
+  const res = await fetch(`${url}/bench/state${gc ? `?gc=1${snapshot}` : ''}`);
   if (!res.ok) throw new Error(`GET /bench/state answered ${res.status}`);
   return (await res.json()) as RedState;
 }
@@ -306,6 +333,9 @@ async function runScenario(s: Scenario, seconds: number, warmupSeconds: number):
     while ((await state(red.url)).counter.good < s.devices && Date.now() < firstBy) await sleep(200);
     while (Date.now() < warmEnd) await sleep(200);
 
+    // BENCH_CPU_PROFILE=<file>: a CPU profile of Node-RED over the window only (not start-up or deploy).
+    const profileFile = process.env.BENCH_CPU_PROFILE;
+    if (profileFile) await fetch(`${red.url}/bench/state?profile=start`);
     const simCpu0 = procCpu(sim.pid);
     const before = await state(red.url);
     const p0 = procFigures(red.pid);
@@ -317,9 +347,11 @@ async function runScenario(s: Scenario, seconds: number, warmupSeconds: number):
       rssMax = Math.max(rssMax, procFigures(red.pid).rssMiB);
     }
     const p1 = procFigures(red.pid);
+    const peakBeforeRedeploy = p1.peakRssMiB;
     const after = await state(red.url);
     const elapsed = (performance.now() - t0) / 1000;
     const simCpu1 = procCpu(sim.pid);
+    if (profileFile) await fetch(`${red.url}/bench/state?profile=stop&file=${encodeURIComponent(profileFile)}`);
     const readings = after.counter.readings - before.counter.readings;
     const good = after.counter.good - before.counter.good;
     const cpu = p1.cpuSeconds - p0.cpuSeconds;
@@ -332,7 +364,7 @@ async function runScenario(s: Scenario, seconds: number, warmupSeconds: number):
       goodShare: readings ? good / readings : 0,
       cores: cpu / elapsed,
       cpuMsPer1000: readings ? (cpu * 1000 * 1000) / readings : NaN,
-      peakRssMiB: procFigures(red.pid).peakRssMiB,
+      peakRssMiB: peakBeforeRedeploy,
       rssStartMiB: p0.rssMiB,
       rssEndMiB: p1.rssMiB,
       rssMaxInWindowMiB: rssMax,
