@@ -14,7 +14,8 @@
  *   node dist/bench/node-red.js [--seconds 20] [--warmup 10] [--only <scenario name part>]
  *
  * For a diagnosis: BENCH_RED_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes Node options to
- * Node-RED; BENCH_CPU_PROFILE=/tmp/red.cpuprofile profiles the window only; BENCH_HEAP_SNAPSHOT=/tmp/red.heapsnapshot
+ * Node-RED; BENCH_CPU_PROFILE=/tmp/red.cpuprofile profiles the window only (BENCH_HEAP_PROFILE=/tmp/red.heapprofile:
+ * its allocations); BENCH_HEAP_SNAPSHOT=/tmp/red.heapsnapshot
  * writes a heap snapshot after the window.
  *
  * Targets (issue 14): 1000 devices at 1 s under 20 % of a core and 200 MiB peak
@@ -170,14 +171,17 @@ module.exports = {
     if (req.path !== '/bench/state') return next();
     if (req.query.gc && global.gc) { global.gc(); global.gc(); }
     if (req.query.snapshot) require('v8').writeHeapSnapshot(String(req.query.snapshot));
+    // heap: sample allocations (where the garbage comes from) instead of CPU time.
+    const heap = req.query.kind === 'heap';
     if (req.query.profile === 'start') {
       profiler = new (require('inspector').Session)();
       profiler.connect();
-      profiler.post('Profiler.enable', () => profiler.post('Profiler.start'));
+      if (heap) profiler.post('HeapProfiler.startSampling', { samplingInterval: 4096 });
+      else profiler.post('Profiler.enable', () => profiler.post('Profiler.start'));
     }
     if (req.query.profile === 'stop' && profiler) {
       const file = String(req.query.file);
-      return profiler.post('Profiler.stop', (err, { profile }) => {
+      return profiler.post(heap ? 'HeapProfiler.stopSampling' : 'Profiler.stop', (err, { profile }) => {
         require('fs').writeFileSync(file, JSON.stringify(profile));
         profiler.disconnect();
         res.end('{}');
@@ -334,8 +338,10 @@ async function runScenario(s: Scenario, seconds: number, warmupSeconds: number):
     while (Date.now() < warmEnd) await sleep(200);
 
     // BENCH_CPU_PROFILE=<file>: a CPU profile of Node-RED over the window only (not start-up or deploy).
-    const profileFile = process.env.BENCH_CPU_PROFILE;
-    if (profileFile) await fetch(`${red.url}/bench/state?profile=start`);
+    // BENCH_HEAP_PROFILE=<file>: a sampled allocation profile over the window instead.
+    const profileFile = process.env.BENCH_CPU_PROFILE ?? process.env.BENCH_HEAP_PROFILE;
+    const profileKind = process.env.BENCH_CPU_PROFILE ? 'cpu' : 'heap';
+    if (profileFile) await fetch(`${red.url}/bench/state?profile=start&kind=${profileKind}`);
     const simCpu0 = procCpu(sim.pid);
     const before = await state(red.url);
     const p0 = procFigures(red.pid);
@@ -351,7 +357,7 @@ async function runScenario(s: Scenario, seconds: number, warmupSeconds: number):
     const after = await state(red.url);
     const elapsed = (performance.now() - t0) / 1000;
     const simCpu1 = procCpu(sim.pid);
-    if (profileFile) await fetch(`${red.url}/bench/state?profile=stop&file=${encodeURIComponent(profileFile)}`);
+    if (profileFile) await fetch(`${red.url}/bench/state?profile=stop&kind=${profileKind}&file=${encodeURIComponent(profileFile)}`);
     const readings = after.counter.readings - before.counter.readings;
     const good = after.counter.good - before.counter.good;
     const cpu = p1.cpuSeconds - p0.cpuSeconds;

@@ -102,6 +102,7 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
   private readonly byName: ReadonlyMap<string, PointDef>;
   private readonly units: Readonly<Record<string, string>>;
   private readonly pointInfo: Readonly<Record<string, PointInfo>>;
+  private readonly emptyPayload: Readonly<Record<string, PointValue>>;
   private readonly options: DevicePollerOptions;
   private registration?: DeviceRegistration;
   /** Holding registers being written: a bit point's read-modify-write never interleaves with another write to its register. */
@@ -140,6 +141,7 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
     this.byName = layout.byName;
     this.units = layout.units;
     this.pointInfo = layout.pointInfo;
+    this.emptyPayload = layout.emptyPayload;
   }
 
   get intervalMs(): number {
@@ -269,7 +271,7 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
     const requests = this.plan.requests;
     const results = await settleAll(this.requests, send);
     const timestamp = Date.now();
-    const payload: Record<string, PointValue> = {};
+    const payload: Record<string, PointValue> = { ...this.emptyPayload };
     let pointQuality: Record<string, Quality> | undefined;
     const blockErrors: string[] = [];
     const pointErrors: string[] = [];
@@ -409,6 +411,8 @@ interface DeviceLayout {
   byName: ReadonlyMap<string, PointDef>;
   units: Readonly<Record<string, string>>;
   pointInfo: Readonly<Record<string, PointInfo>>;
+  /** Every point null, in point order: a reading's payload starts as a copy (see makeLayout). */
+  emptyPayload: Readonly<Record<string, PointValue>>;
 }
 
 /**
@@ -454,9 +458,20 @@ function makeLayout(points: PointDef[], options: PlanOptions | undefined, where:
     slots: points.map((p) => at.get(p) as PointSlot),
     requests: plan.requests.map((r) => ({ fc: r.fc, address: r.address, quantity: r.quantity })),
     byName,
-    units: Object.freeze(units),
+    units: Object.freeze(compactCopy(units)),
     pointInfo: Object.freeze(pointInfo),
+    emptyPayload: Object.freeze(compactCopy(Object.fromEntries([...byName.keys()].map((name) => [name, null])) as Record<string, PointValue>)),
   };
+}
+
+/**
+ * The object again, parsed rather than built key by key. V8 keeps an object that gains 40 keys
+ * one at a time as a hash table, twice the memory; a copy of a parsed object keeps its compact
+ * layout, shared by every copy, and setting the values of its keys keeps it so. Each reading
+ * copies these (payload, units), and a reading lives until the next one.
+ */
+function compactCopy<T extends object>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 /**
