@@ -312,6 +312,7 @@ interface Result {
   rssMaxInWindowMiB: number;
   heapAfterGcMiB: number;
   simCores: number;
+  rssPerMinute: number[];
 }
 
 async function runScenario(s: Scenario, seconds: number, warmupSeconds: number): Promise<Result> {
@@ -348,9 +349,14 @@ async function runScenario(s: Scenario, seconds: number, warmupSeconds: number):
     const t0 = performance.now();
     let rssMax = p0.rssMiB;
     const end = t0 + seconds * 1000;
+    // Highest RSS per minute of the window: growth after warm-up shows here on long runs.
+    const rssPerMinute: number[] = [];
     while (performance.now() < end) {
       await sleep(Math.min(1000, end - performance.now()));
-      rssMax = Math.max(rssMax, procFigures(red.pid).rssMiB);
+      const rss = procFigures(red.pid).rssMiB;
+      rssMax = Math.max(rssMax, rss);
+      const minute = Math.floor((performance.now() - t0) / 60000);
+      rssPerMinute[minute] = Math.max(rssPerMinute[minute] ?? 0, rss);
     }
     const p1 = procFigures(red.pid);
     const peakBeforeRedeploy = p1.peakRssMiB;
@@ -376,6 +382,7 @@ async function runScenario(s: Scenario, seconds: number, warmupSeconds: number):
       rssMaxInWindowMiB: rssMax,
       heapAfterGcMiB: gcState.memory.heapUsed / 1048576,
       simCores: (simCpu1 - simCpu0) / elapsed,
+      rssPerMinute,
     };
   } finally {
     await red?.stop();
@@ -417,6 +424,7 @@ async function main(): Promise<void> {
     const r = await runScenario(s, seconds, warmup);
     rows.push({ s, r });
     report([{ s, r }]);
+    if (seconds >= 120) console.log(`\nhighest RSS per minute of the window (MiB): ${r.rssPerMinute.map((m) => m.toFixed(0)).join(', ')}`);
   }
   if (rows.length > 1) report(rows);
 }
