@@ -11,7 +11,10 @@
  * end of the window, the heap used after a forced GC, and the time a deploy
  * and a full redeploy of the flow take through the admin API.
  *
- *   node dist/bench/node-red.js [--seconds 20] [--warmup 10] [--only <scenario name part>]
+ *   node dist/bench/node-red.js [--seconds 20] [--warmup 10] [--only <scenario name part>] [--source model]
+ *
+ * --source model: the pollers name the simulated meter's registry model (profile "all", the
+ * same 40 points) instead of each carrying the typed list in the flow.
  *
  * For a diagnosis: BENCH_RED_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes Node options to
  * Node-RED; BENCH_CPU_PROFILE=/tmp/red.cpuprofile profiles the window only (BENCH_HEAP_PROFILE=/tmp/red.heapprofile:
@@ -40,6 +43,8 @@ export interface FlowLayout {
   intervalSeconds: number;
   /** The device's points as the editor's typed list holds them. */
   points: object[];
+  /** 'model': the pollers name the simulated meter's registry model and profile instead of carrying the list. */
+  source?: 'points' | 'model';
   maxGap?: number;
 }
 
@@ -100,10 +105,10 @@ export function generateFleetFlow(layout: FlowLayout): FlowNode[] {
       unitIdType: 'num',
       interval: layout.intervalSeconds,
       flatOut: false,
-      source: 'points',
+      source: layout.source ?? 'points',
       model: DEFAULT_SIMULATED_MODEL,
-      profile: 'basic_power',
-      points: layout.points,
+      profile: layout.source === 'model' ? 'all' : 'basic_power',
+      points: layout.source === 'model' ? [] : layout.points,
       maxGap: layout.maxGap ?? 20,
       maxRegisters: '',
       neverRead: '',
@@ -315,7 +320,7 @@ interface Result {
   rssPerMinute: number[];
 }
 
-async function runScenario(s: Scenario, seconds: number, warmupSeconds: number): Promise<Result> {
+async function runScenario(s: Scenario, seconds: number, warmupSeconds: number, source: 'points' | 'model'): Promise<Result> {
   const unitsPerPort = Math.ceil(s.devices / s.ports);
   const sim = fork(__filename, ['--role', 'sim', '--ports', String(s.ports), '--units', String(unitsPerPort)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -329,7 +334,7 @@ async function runScenario(s: Scenario, seconds: number, warmupSeconds: number):
       sim.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
     });
     const model = sharedRegistry().requireModel(DEFAULT_SIMULATED_MODEL);
-    const flows = generateFleetFlow({ devices: s.devices, ports, intervalSeconds: s.intervalSeconds, points: model.points });
+    const flows = generateFleetFlow({ devices: s.devices, ports, intervalSeconds: s.intervalSeconds, points: model.points, source });
     red = await startRed(userDir, settingsFile(userDir), (process.env.BENCH_RED_NODE_ARGS ?? '').split(' ').filter(Boolean));
     const deployMs = await deploy(red.url, flows);
     // Warm-up: every device has answered at least once, then the rest of the warm-up time.
@@ -416,12 +421,13 @@ async function main(): Promise<void> {
   const seconds = Number(argument('--seconds') ?? 20);
   const warmup = Number(argument('--warmup') ?? 10);
   const only = argument('--only');
+  const source = argument('--source') === 'model' ? 'model' : 'points';
   console.log(`Node-RED 4.1 with the package: pollers vs the meter simulator over loopback TCP, ${warmup} s warm-up, ${seconds} s window per fleet`);
   const rows: Array<{ s: Scenario; r: Result }> = [];
   for (const s of SCENARIOS) {
     if (only && !s.name.includes(only)) continue;
     console.log(`\n${s.name} ...`);
-    const r = await runScenario(s, seconds, warmup);
+    const r = await runScenario(s, seconds, warmup, source);
     rows.push({ s, r });
     report([{ s, r }]);
     if (seconds >= 120) console.log(`\nhighest RSS per minute of the window (MiB): ${r.rssPerMinute.map((m) => m.toFixed(0)).join(', ')}`);
