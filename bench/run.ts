@@ -7,7 +7,7 @@ import { spawnSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 
-const ORDER = ['codec', 'modbus-fleet', 'modbus-fleet-node', 'modbus-dead-unit', 'gateway', 'publish', 'alert', 'iec61850', 'iec104', 'sparkplug', 'derive'];
+const ORDER = ['codec', 'modbus-fleet', 'modbus-dead-unit', 'node-red', 'modbus-fleet-node', 'gateway', 'publish', 'alert', 'iec61850', 'iec104', 'sparkplug', 'derive'];
 
 const wanted = process.argv.slice(2);
 const available = ORDER.filter((name) => fs.existsSync(path.join(__dirname, `${name}.js`)));

@@ -17,8 +17,9 @@ import { DeviceStateLog } from '../lib/health/device-state-log';
 import { LogBudget, RepeatGate } from '../lib/log-limit';
 import { Lookup, typedNumber } from './deploy-value';
 import { shortText, status } from './runtime';
-import { DeviceConfigError, PollerFields, ResolvedDevice, resolveDevice } from '../lib/modbus/poller-config';
+import { DeviceConfigError, PollerFields, ResolvedDevice, resolveDeviceShared } from '../lib/modbus/poller-config';
 import { DevicePoller, unitIdProblem } from '../lib/modbus/device-poller';
+import type { PointDef } from '../lib/modbus/types';
 
 /** A device's fields as a poller node or a device-table row holds them. */
 export type ModbusDeviceFields = PollerFields & {
@@ -50,7 +51,7 @@ export function prepareModbusDevice(
   const problems: string[] = [];
   let resolved: ResolvedDevice | undefined;
   try {
-    resolved = resolveDevice(fields, registry, where);
+    resolved = resolveDeviceShared(fields, registry, where);
   } catch (err) {
     problems.push(...(err instanceof DeviceConfigError ? err.problems : [(err as Error).message]));
   }
@@ -172,7 +173,7 @@ export function runModbusDevice(opts: RunModbusDeviceOptions): RunningModbusDevi
     unitId: device.unitId,
     intervalMs,
     planSummary: resolved.plan.summary,
-    points: resolved.points.map((p) => ({ name: p.name, unit: p.unit })),
+    points: fleetPoints(resolved.points),
     readOnce: () => device.readNow(),
     lastReading: () => last,
     write: (values) => readNow(values),
@@ -192,6 +193,17 @@ export function runModbusDevice(opts: RunModbusDeviceOptions): RunningModbusDevi
       leaveHealth();
     },
   };
+}
+
+/** The fleet's view of a point list, made once per shared (frozen) list of resolved points. */
+const fleetPointLists = new WeakMap<readonly PointDef[], ReadonlyArray<{ name: string; unit?: string }>>();
+
+function fleetPoints(points: PointDef[]): Array<{ name: string; unit?: string }> {
+  const make = () => points.map((p) => Object.freeze({ name: p.name, unit: p.unit }));
+  if (!Object.isFrozen(points)) return make();
+  let list = fleetPointLists.get(points);
+  if (!list) fleetPointLists.set(points, (list = Object.freeze(make())));
+  return list as Array<{ name: string; unit?: string }>;
 }
 
 /** Status texts from the node's message catalogue: `status.<key>` with its variables. */

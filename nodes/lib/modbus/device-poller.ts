@@ -96,13 +96,13 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
   readonly unitId: number;
   readonly plan: ReadPlan;
   private interval: number;
-  private readonly points: PointDef[];
-  private readonly slots: PointSlot[];
+  private readonly slots: readonly PointSlot[];
   /** The plan's reads as requests, built once: each poll sends the same objects (read-only). */
-  private readonly requests: ModbusRequest[];
-  private readonly byName = new Map<string, PointDef>();
-  private readonly units: Record<string, string> = {};
-  private readonly pointInfo: Record<string, PointInfo> = {};
+  private readonly requests: readonly ModbusRequest[];
+  private readonly byName: ReadonlyMap<string, PointDef>;
+  private readonly units: Readonly<Record<string, string>>;
+  private readonly pointInfo: Readonly<Record<string, PointInfo>>;
+  private readonly emptyPayload: Readonly<Record<string, PointValue>>;
   private readonly options: DevicePollerOptions;
   private registration?: DeviceRegistration;
   /** Holding registers being written: a bit point's read-modify-write never interleaves with another write to its register. */
@@ -134,22 +134,14 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
     this.unitId = options.unitId;
     this.interval = options.intervalMs;
     this.options = options;
-    this.points = options.points;
-    for (const p of this.points) {
-      if (this.byName.has(p.name)) throw new Error(`${where}: point name "${p.name}" is used twice`);
-      this.byName.set(p.name, p);
-      if (p.unit) this.units[p.name] = p.unit;
-      // Shared by every reading of this device, so frozen: a flow that edits one reading cannot change the next.
-      this.pointInfo[p.name] = Object.freeze({ registerType: p.registerType, address: p.address, dataType: p.dataType, ...(p.description ? { description: p.description } : {}), ...(isScaled(p) ? { scaled: true } : {}) });
-    }
-    Object.freeze(this.pointInfo);
-    try {
-      this.plan = planReads(this.points, options.plan);
-    } catch (err) {
-      throw withContext(asError(err), where);
-    }
-    this.slots = this.locate();
-    this.requests = this.plan.requests.map((r) => ({ fc: r.fc, address: r.address, quantity: r.quantity }));
+    const layout = layoutFor(options.points, options.plan, where);
+    this.plan = layout.plan;
+    this.slots = layout.slots;
+    this.requests = layout.requests;
+    this.byName = layout.byName;
+    this.units = layout.units;
+    this.pointInfo = layout.pointInfo;
+    this.emptyPayload = layout.emptyPayload;
   }
 
   get intervalMs(): number {
@@ -274,20 +266,12 @@ export class DevicePoller extends EventEmitter implements PolledDevice {
 
   // ---- reading ----
 
-  private locate(): PointSlot[] {
-    const where = new Map<PointDef, PointSlot>();
-    this.plan.requests.forEach((req, block) => {
-      for (const point of req.points) where.set(point, { point, block, offset: point.address - req.address });
-    });
-    return this.points.map((p) => where.get(p) as PointSlot);
-  }
-
   private async read(send: (req: ModbusRequest) => Promise<number[]>): Promise<ReadingMessage> {
     const started = Date.now();
     const requests = this.plan.requests;
     const results = await settleAll(this.requests, send);
     const timestamp = Date.now();
-    const payload: Record<string, PointValue> = {};
+    const payload: Record<string, PointValue> = { ...this.emptyPayload };
     let pointQuality: Record<string, Quality> | undefined;
     const blockErrors: string[] = [];
     const pointErrors: string[] = [];
@@ -419,11 +403,82 @@ function explainMaskRefusal(err: unknown): never {
   throw err;
 }
 
+/** What a device works out from its points once: the plan, where each point sits in it, and the per-point metadata. */
+interface DeviceLayout {
+  plan: ReadPlan;
+  slots: readonly PointSlot[];
+  requests: readonly ModbusRequest[];
+  byName: ReadonlyMap<string, PointDef>;
+  units: Readonly<Record<string, string>>;
+  pointInfo: Readonly<Record<string, PointInfo>>;
+  /** Every point null, in point order: a reading's payload starts as a copy (see makeLayout). */
+  emptyPayload: Readonly<Record<string, PointValue>>;
+}
+
+/**
+ * Layouts of frozen point lists (the nodes' resolved devices, shared by every device of one model
+ * and profile or one point list), by plan options: 1000 such devices plan once and hold one layout.
+ * A point list that is not frozen could change under a layout, so it gets its own.
+ */
+const sharedLayouts = new WeakMap<readonly PointDef[], Map<string, DeviceLayout>>();
+
+function layoutFor(points: PointDef[], plan: PlanOptions | undefined, where: string): DeviceLayout {
+  if (!Object.isFrozen(points)) return makeLayout(points, plan, where);
+  const key = JSON.stringify(plan ?? {});
+  let byPlan = sharedLayouts.get(points);
+  if (!byPlan) sharedLayouts.set(points, (byPlan = new Map()));
+  let layout = byPlan.get(key);
+  if (!layout) byPlan.set(key, (layout = makeLayout(points, plan, where)));
+  return layout;
+}
+
+function makeLayout(points: PointDef[], options: PlanOptions | undefined, where: string): DeviceLayout {
+  const byName = new Map<string, PointDef>();
+  const units: Record<string, string> = {};
+  const pointInfo: Record<string, PointInfo> = {};
+  for (const p of points) {
+    if (byName.has(p.name)) throw new Error(`${where}: point name "${p.name}" is used twice`);
+    byName.set(p.name, p);
+    if (p.unit) units[p.name] = p.unit;
+    // Shared by every reading of the device, so frozen: a flow that edits one reading cannot change the next.
+    pointInfo[p.name] = Object.freeze({ registerType: p.registerType, address: p.address, dataType: p.dataType, ...(p.description ? { description: p.description } : {}), ...(isScaled(p) ? { scaled: true } : {}) });
+  }
+  let plan: ReadPlan;
+  try {
+    plan = planReads(points, options);
+  } catch (err) {
+    throw withContext(asError(err), where);
+  }
+  const at = new Map<PointDef, PointSlot>();
+  plan.requests.forEach((req, block) => {
+    for (const point of req.points) at.set(point, { point, block, offset: point.address - req.address });
+  });
+  return {
+    plan,
+    slots: points.map((p) => at.get(p) as PointSlot),
+    requests: plan.requests.map((r) => ({ fc: r.fc, address: r.address, quantity: r.quantity })),
+    byName,
+    units: Object.freeze(compactCopy(units)),
+    pointInfo: Object.freeze(pointInfo),
+    emptyPayload: Object.freeze(compactCopy(Object.fromEntries([...byName.keys()].map((name) => [name, null])) as Record<string, PointValue>)),
+  };
+}
+
+/**
+ * The object again, parsed rather than built key by key. V8 keeps an object that gains 40 keys
+ * one at a time as a hash table, twice the memory; a copy of a parsed object keeps its compact
+ * layout, shared by every copy, and setting the values of its keys keeps it so. Each reading
+ * copies these (payload, units), and a reading lives until the next one.
+ */
+function compactCopy<T extends object>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
 /**
  * Sends every request at once and waits for all: the words read, or the Error, per request.
  * Promise.allSettled would do, but allocates a result object per request on every poll.
  */
-function settleAll(requests: ModbusRequest[], send: (req: ModbusRequest) => Promise<number[]>): Promise<Array<number[] | Error>> {
+function settleAll(requests: readonly ModbusRequest[], send: (req: ModbusRequest) => Promise<number[]>): Promise<Array<number[] | Error>> {
   return new Promise((resolve) => {
     const results = new Array<number[] | Error>(requests.length);
     let left = requests.length;

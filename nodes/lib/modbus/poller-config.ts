@@ -95,6 +95,49 @@ export function resolveDevice(fields: PollerFields, registry: () => MeterRegistr
   }
 }
 
+/**
+ * Devices with the same fields share one resolved device: points, plan and plan options
+ * are worked out once and frozen, so a fleet of 1000 meters of one model (or one typed
+ * point list) holds one copy, and its deploy plans once. Errors are not kept: they name
+ * the device (`context`).
+ */
+export function resolveDeviceShared(fields: PollerFields, registry: () => MeterRegistry, context: string): ResolvedDevice {
+  const fromModel = (fields.source || 'model') === 'model';
+  const key = JSON.stringify([fromModel, fromModel ? [fields.model, fields.profile, fields.byteOrder] : fields.points, fields.maxGap, fields.maxRegisters, fields.neverRead]);
+  let cache: Map<string, ResolvedDevice>;
+  try {
+    // A reloaded registry is a new object: its devices resolve anew.
+    cache = fromModel ? byRegistry(registry()) : fromPointLists;
+  } catch {
+    return resolveDevice(fields, registry, context);
+  }
+  const known = cache.get(key);
+  if (known) return known;
+  const resolved = deepFreeze(resolveDevice(fields, registry, context));
+  // Bounded: a long-running Node-RED that deploys ever new point lists does not keep every one.
+  if (cache.size >= MAX_SHARED) cache.delete(cache.keys().next().value as string);
+  cache.set(key, resolved);
+  return resolved;
+}
+
+const MAX_SHARED = 256;
+const fromPointLists = new Map<string, ResolvedDevice>();
+const fromRegistries = new WeakMap<MeterRegistry, Map<string, ResolvedDevice>>();
+
+function byRegistry(registry: MeterRegistry): Map<string, ResolvedDevice> {
+  let cache = fromRegistries.get(registry);
+  if (!cache) fromRegistries.set(registry, (cache = new Map()));
+  return cache;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as object)) deepFreeze(v);
+  }
+  return value;
+}
+
 /** The interval field (seconds) in ms, or what is wrong with it, worded in the field's own unit. */
 export function pollIntervalMs(raw: unknown, context: string): number | string {
   const seconds = Number(raw);
