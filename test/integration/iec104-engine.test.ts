@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'events';
-import { decodeApdu } from '../../nodes/lib/iec104/apci';
+import { decodeApdu, encodeS } from '../../nodes/lib/iec104/apci';
 import { Asdu, encodeAsdu } from '../../nodes/lib/iec104/asdu';
 import { NegativeConfirmError } from '../../nodes/lib/iec104/master';
 import { readingsFromAsdu } from '../../nodes/lib/iec104/master-readings';
@@ -377,6 +377,55 @@ test('redundancy group: the connection that sent STARTDT last gets the data; the
   const st = rig.outstation.stats().connections;
   assert.deepEqual(st.map((c) => c.active).sort(), [false, true]);
   await Promise.all([a.stop(), b.stop()]);
+  await rig.outstation.close();
+});
+
+test('redundancy switch-over: events not acknowledged on the old connection go again on the new one, in order, none lost', async () => {
+  const rig = await startOutstation({ redundancyGroups: [{ name: 'scada', hosts: ['127.0.0.1'] }] }, [{ device: 'd', point: 'p', ioa: 1, type: 'M_ME_NB_1' }]);
+  let value = 0;
+  const events = (n: number) => {
+    for (let i = 0; i < n; i++) rig.outstation.update('d', { p: value++ }, { quality: 'good' });
+  };
+  const values = (c: RawClient) => c.asdus().map((a) => a.objects[0].value);
+  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+  // A gets 12 (k), acknowledges 5, gets 5 more, then dies with 12 unacknowledged.
+  const a = new RawClient(rig.port);
+  await a.ready();
+  a.u('STARTDT_ACT');
+  await until(() => a.received.some((r) => r.kind === 'STARTDT_CON'), 'A started');
+  events(20);
+  await until(() => values(a).length === 12, 'A: k frames');
+  a.socket.write(encodeS(5));
+  await until(() => values(a).length === 17, 'A: 5 more after its acknowledgement');
+  assert.deepEqual(values(a), range(0, 17));
+  a.close();
+  await until(() => rig.outstation.stats().connections.length === 0, 'A gone');
+  events(3); // 20..22 while no master is active
+  // B starts: the 12 A left unacknowledged, then what was buffered, then new events.
+  const b = new RawClient(rig.port);
+  await b.ready();
+  b.u('STARTDT_ACT');
+  await until(() => values(b).length === 12, 'B: k frames');
+  b.ack();
+  await until(() => values(b).length === 18, 'B: the rest');
+  assert.deepEqual(values(b), range(5, 23));
+  events(4); // 23..26
+  await until(() => values(b).length === 22, 'B: new events');
+  b.socket.write(encodeS(20)); // B acknowledges up to 24 and leaves 25, 26 unacknowledged
+  // C starts while B is still connected: a switch-over; B's unacknowledged events go to C, B gets nothing more.
+  const c = new RawClient(rig.port);
+  await c.ready();
+  c.u('STARTDT_ACT');
+  await until(() => values(c).length === 2, 'C: B\'s unacknowledged events');
+  events(2); // 27, 28
+  await until(() => values(c).length === 4, 'C: new events');
+  assert.deepEqual(values(c), [25, 26, 27, 28]);
+  assert.equal(values(b).length, 22, 'B gets nothing after the switch-over');
+  c.ack();
+  await until(() => rig.outstation.stats().connections.find((x) => x.active)?.unacked === 0, 'C acknowledged');
+  a.close();
+  b.close();
+  c.close();
   await rig.outstation.close();
 });
 
