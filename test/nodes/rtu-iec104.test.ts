@@ -12,6 +12,11 @@ import type { ModbusRequest } from '../../nodes/lib/modbus/pdu';
 import type { ReadingMessage } from '../../nodes/lib/reading';
 import type { CommandEvent } from '../../nodes/lib/iec104/outstation-commands';
 import { RawClient } from '../support/iec104/rig';
+import { loadFrames } from '../support/iec104/captures';
+import { decodeApdu } from '../../nodes/lib/iec104/apci';
+import simulatorNode from '../../nodes/rtu-simulator/rtu-simulator';
+import lineNode from '../../nodes/rtu-modbus-line/rtu-modbus-line';
+import pollerNode from '../../nodes/rtu-modbus-poller/rtu-modbus-poller';
 import { caughtErrors, checkLocales, coreNode, exampleFlow, freePort, helper, next, statusUntil, TestNode, until, useNodeRed } from './rtu-simulator-support';
 
 useNodeRed();
@@ -279,4 +284,34 @@ test('status texts of the IEC 104 nodes come from both catalogues', () => {
       }
     }
   }
+});
+
+test('the bundled RTU flow: its IEC 104 outstation answers the reference master\'s general interrogation with the simulated meters (meter-4 offline: IV)', async () => {
+  const simPort = await freePort();
+  const keep = new Set(['tab', 'rtu-simulator', 'rtu-modbus-line', 'rtu-cache', 'rtu-modbus-poller', 'rtu-iec104-server']);
+  const flow = exampleFlow('rtu-pipeline-without-dashboard.json', { rtu_pl_sim: simPort, rtu_pl_line: simPort, rtu_pl_iec104: 0 })
+    .filter((n) => keep.has(n.type) && (n.type !== 'tab' || n.id === 'rtu_pl_tab'))
+    .map((n) => (n.type === 'rtu-modbus-poller' ? { ...n, interval: 0.2, wires: [[]] } : n));
+  const served = flow.find((n) => n.type === 'rtu-iec104-server')!;
+  assert.equal(served.allowCommands, false, 'the bundled outstation is read-only');
+  await helper.load([cacheNode, serverNode, simulatorNode, lineNode, pollerNode], flow);
+  const cache = (helper.getNode('rtu_pl_cache') as unknown as { cache: RegisterCache }).cache;
+  await until(() => ['meter-1', 'meter-2', 'meter-3'].every((d) => cache.has(d)), 8000, 'meters polled');
+  const srv = await until(() => (helper.getNode('rtu_pl_iec104') as unknown as { port?: number }).port, 3000, 'outstation listening');
+  const raw = await rawMaster(srv);
+  raw.u('STARTDT_ACT');
+  await until(() => raw.received.some((r) => r.kind === 'STARTDT_CON') || undefined, 5000, 'STARTDT con');
+  // The interrogation ASDU exactly as the reference master sent it (CA 1, originator 3, QOI 20).
+  const gi = loadFrames('startdt_gi.log').filter((x) => x.dir === 'C->S').map((x) => decodeApdu(x.bytes)).flatMap((a) => (a.kind === 'I' && a.asdu[0] === 100 ? [Buffer.from(a.asdu)] : []))[0];
+  raw.send(gi);
+  await until(() => raw.asdus().some((a) => a.typeId === 100 && a.cot === 10) || undefined, 5000, 'act-term');
+  raw.ack();
+  const objects = raw.asdus().filter((a) => a.cot === 20).flatMap((a) => a.objects);
+  assert.deepEqual(objects.map((o) => o.ioa).sort((a, b) => a - b), [1001, 1002, 1003, 1004, 2001, 2002, 2003, 2004, 3001, 3002, 3003, 3004, 4001, 4002, 4003, 4004]);
+  const at = (ioa: number) => objects.find((o) => o.ioa === ioa)!;
+  assert.equal(at(1001).quality?.iv, false);
+  assert.ok((at(1001).value as number) > 200 && (at(1001).value as number) < 260, `meter-1 voltage ${String(at(1001).value)}`);
+  assert.ok(Math.abs((at(1004).value as number) - 50) < 1, `meter-1 frequency ${String(at(1004).value)}`);
+  assert.equal(at(4001).quality?.iv, true, 'the switched-off meter-4 is invalid');
+  raw.close();
 });
