@@ -24,6 +24,8 @@ const src = (name) => fs.readFileSync(path.join(__dirname, name), 'utf8');
 const PLACES = {
   simulatorPort: 15030,
   gatewayPort: 1503,
+  // The IEC 104 standard port; above 1023, so Node-RED needs no root to listen on it.
+  iec104Port: 2404,
   mqttHost: '127.0.0.1',
   mqttPort: 1883,
   httpUrl: 'http://127.0.0.1:8080/rtu/readings',
@@ -154,6 +156,17 @@ const ALERT_RULES = [
   { id: 'disk-low', device: 'system', point: 'disk_free_percent', type: 'low', limit: 10, deadband: 2, severity: 'major', category: 'system' },
 ];
 
+/** Point table of the IEC 104 outstation: per meter n, IOA n*1000 + 1..4 (floats, with deadbands). */
+const IEC104_POINTS = [
+  'device,point,ioa,type,deadband,group,sbo',
+  ...METERS.flatMap((m) => [
+    `${m.name},voltage_l1_n,${m.id * 1000 + 1},M_ME_NC_1,0.5,1,`,
+    `${m.name},current_l1,${m.id * 1000 + 2},M_ME_NC_1,0.1,1,`,
+    `${m.name},active_power_total,${m.id * 1000 + 3},M_ME_NC_1,50,1,`,
+    `${m.name},frequency,${m.id * 1000 + 4},M_ME_NC_1,0.01,1,`,
+  ]),
+].join('\n');
+
 /** The pipeline tab. `links` adds the link nodes that carry alerts to and acknowledgements from the dashboard tab. */
 function pipeline(links) {
   const z = 'rtu_pl_tab';
@@ -166,7 +179,8 @@ function pipeline(links) {
       label: 'RTU pipeline',
       info:
         'Simulated meters (rtu-simulator on 127.0.0.1:15030, unit 4 switched off) are polled every second over a Modbus TCP line. ' +
-        'Each reading goes to the register cache (and from there to the Modbus TCP gateway for SCADA on 127.0.0.1:1503, units 11..14), ' +
+        'Each reading goes to the register cache (and from there to the Modbus TCP gateway for SCADA on 127.0.0.1:1503, units 11..14, ' +
+        'and to the IEC 60870-5-104 outstation on 127.0.0.1:2404, common address 1, IOA 1001..4004, read-only), ' +
         'to the alert rules (and their notifiers), and to the MQTT and HTTP publishers. The health node reports every 10 s.\n\n' +
         'Everything points at this machine. The notifiers have no webhook or token and the test-mode node starts a fresh install in test mode, ' +
         'so nothing leaves the machine until you fill in real targets and switch to production (dashboard, or the inject nodes below). ' +
@@ -198,6 +212,35 @@ function pipeline(links) {
       writeTimeout: 5,
       x: 150,
       y: 400,
+      wires: [[]],
+    },
+    {
+      id: `${p}_iec104`,
+      type: 'rtu-iec104-server',
+      z,
+      name: 'SCADA IEC 104',
+      cache: `${p}_cache`,
+      host: '127.0.0.1',
+      port: PLACES.iec104Port,
+      commonAddress: 1,
+      cotSize: 2,
+      caSize: 2,
+      ioaSize: 3,
+      k: 12,
+      w: 8,
+      t1: 15,
+      t2: 10,
+      t3: 20,
+      points: IEC104_POINTS,
+      allowCommands: false,
+      selectTimeout: 10,
+      commandTimeout: 10,
+      eventBuffer: 10000,
+      cyclic: 0,
+      background: 0,
+      groups: '',
+      x: 150,
+      y: 460,
       wires: [[]],
     },
     comment(`${p}_c2`, z, 'readings -> alerts -> notifiers, MQTT, HTTP', '', 650, 40),

@@ -44,11 +44,11 @@ export = function register(RED: NodeAPI): void {
     let table: PointTable;
     let master: Iec104Master | undefined;
     try {
-      if (!conn) throw new Error('no IEC 104 connection configured');
+      if (!conn) throw new Error(RED._('rtu-iec104-client.errors.noConnection'));
       if (conn.configError) throw new Error(conn.configError);
       table = parsePointTable(pointRowsFrom(config.points));
       master = conn.acquire(node.id);
-      if (!master) throw new Error('connection not available');
+      if (!master) throw new Error(RED._('rtu-iec104-client.errors.notAvailable'));
     } catch (err) {
       node.error(`${where}: ${(err as Error).message}`);
       node.status(status.error(shortText((err as Error).message)));
@@ -66,9 +66,12 @@ export = function register(RED: NodeAPI): void {
       if (unmapped.length) node.debug(`${where}: ${unmapped.length} object(s) not in the point table, e.g. IOA ${unmapped[0].ioa} ${unmapped[0].type}`);
     };
     const onState = (s: MasterState): void => {
-      if (s === 'started') node.status(status.ok(line));
-      else if (s === 'connecting' || s === 'connected') node.status(status.connecting(s));
-      else node.status(status.error(shortText(`${s}${m.stats().lastError ? `: ${m.stats().lastError}` : ''}`)));
+      const lastError = m.stats().lastError;
+      if (s === 'started') node.status(status.ok(RED._('rtu-iec104-client.status.started', { line })));
+      else if (s === 'connecting') node.status(status.connecting(RED._('rtu-iec104-client.status.connecting')));
+      else if (s === 'connected') node.status(status.connecting(RED._('rtu-iec104-client.status.starting')));
+      else if (s === 'stopped') node.status(status.idle(RED._('rtu-iec104-client.status.stopped')));
+      else node.status(status.error(shortText(`${RED._('rtu-iec104-client.status.disconnected')}${lastError ? `: ${lastError}` : ''}`)));
     };
     m.on('asdu', onAsdu);
     m.on('state', onState);

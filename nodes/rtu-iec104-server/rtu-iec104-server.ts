@@ -123,15 +123,22 @@ export = function register(RED: NodeAPI): void {
     const show = (): void => {
       const s = outstation.stats();
       const masters = s.connections.length;
-      const text = `:${node.port} ${masters} master${masters === 1 ? '' : 's'}`;
-      node.status(testMode.enabled ? status.test(`${text} (test mode)`) : masters ? status.ok(text) : status.idle(text));
+      const active = s.connections.filter((c) => c.active).length;
+      const dropped = s.connections.reduce((sum, c) => sum + c.dropped, 0);
+      const port = node.port ?? '';
+      let st: ReturnType<typeof status.ok>;
+      if (!masters) st = status.idle(RED._('rtu-iec104-server.status.listening', { port }));
+      else if (dropped) st = status.warn(RED._('rtu-iec104-server.status.dropped', { port, masters, dropped }));
+      else if (active) st = status.ok(RED._('rtu-iec104-server.status.serving', { port, masters, active }));
+      else st = status.connecting(RED._('rtu-iec104-server.status.serving', { port, masters, active }));
+      node.status(testMode.enabled ? status.test(RED._('rtu-iec104-server.status.testMode', { text: st.text ?? '' })) : st);
     };
     const statusTimer = setInterval(show, 2000);
     outstation.on('connection', show);
     outstation.on('disconnect', show);
 
     const port = Number(config.port ?? 2404);
-    node.status(status.connecting(`:${port}`));
+    node.status(status.connecting(RED._('rtu-iec104-server.status.starting', { port })));
     outstation.listen(port, config.host || '0.0.0.0').then(
       (p) => {
         node.port = p;

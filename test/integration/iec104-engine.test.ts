@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'events';
-import { decodeApdu } from '../../nodes/lib/iec104/apci';
+import { decodeApdu, encodeS } from '../../nodes/lib/iec104/apci';
 import { Asdu, encodeAsdu } from '../../nodes/lib/iec104/asdu';
 import { NegativeConfirmError } from '../../nodes/lib/iec104/master';
 import { readingsFromAsdu } from '../../nodes/lib/iec104/master-readings';
@@ -152,35 +152,53 @@ test('select before operate: execute without select, select timeout, cancel, and
   await Promise.all([rig.outstation.close(), failing.outstation.close()]);
 });
 
-test('negative confirms: unknown IOA 47, wrong type for the IOA 47, unknown CA 46, unknown COT 45, unknown type 44; read-only refuses', async () => {
+test('negative confirms: unknown type 44 (type not served, wrong type for the IOA, monitor type), unknown COT 45, unknown CA 46, unknown IOA 47; read-only refuses', async () => {
   const rig = await startOutstation();
   const m = master(rig.port, { interrogateOnStart: false });
   m.start();
   await until(() => m.state === 'started', 'STARTDT');
-  await assert.rejects(m.command({ ioa: 4999, type: 'C_SC_NA_1', value: true }), (e: Error) => e instanceof NegativeConfirmError && e.cot === 47);
-  await assert.rejects(m.command({ ioa: 5000, type: 'C_SE_NC_1', value: 1 }), (e: Error) => e instanceof NegativeConfirmError && e.cot === 47);
+  const cause = (cot: number) => (e: Error) => e instanceof NegativeConfirmError && e.cot === cot;
+  await assert.rejects(m.command({ ioa: 4999, type: 'C_SC_NA_1', value: true }), cause(47));
+  await assert.rejects(m.command({ ioa: 5000, type: 'C_SE_NC_1', value: 1 }), cause(44));
+  await assert.rejects(m.read(4999), cause(47));
   const wrongCa = master(rig.port, { interrogateOnStart: false, commonAddress: 2 });
   wrongCa.start();
   await until(() => wrongCa.state === 'started', 'STARTDT');
-  await assert.rejects(wrongCa.interrogate(), (e: Error) => e instanceof NegativeConfirmError && e.cot === 46);
-  // Raw: COT 3 on an interrogation, and an undefined type, echoed with P/N set.
+  await assert.rejects(wrongCa.interrogate(), cause(46));
+  await assert.rejects(wrongCa.command({ ioa: 5000, type: 'C_SC_NA_1', value: true }), cause(46));
+  // Raw: each request is echoed with only the COT octet changed, P/N set.
   const raw = new RawClient(rig.port);
   await raw.ready();
   raw.u('STARTDT_ACT');
-  raw.send(Buffer.from('64010303010000000014', 'hex'));
-  raw.send(Buffer.from('350106030100581b0001', 'hex'));
-  await until(() => raw.asdus().length >= 2, 'two replies');
-  assert.deepEqual(raw.asdus().map((a) => [a.typeId, a.cot, a.negative]), [[100, 45, true], [53, 44, true]]);
-  assert.equal(raw.received.find((r) => r.asdu?.typeId === 53)?.bytes.toString('hex'), '35016c030100581b0001');
+  const probes: Array<[string, string]> = [
+    ['64010303010000000014', '64016d03010000000014'], // GI with COT 3 → 45
+    ['350106030100581b0001', '35016c030100581b0001'], // undefined type 53 → 44
+    ['2d010303010088130001', '2d016d03010088130001'], // C_SC_NA_1 with COT 3 → 45
+    ['2d010603020088130001', '2d016e03020088130001'], // C_SC_NA_1 to CA 2 → 46
+    ['2d010603010087130001', '2d016f03010087130001'], // C_SC_NA_1 at unknown IOA 4999 → 47
+    ['01010603010064000001', '01016c03010064000001'], // M_SP_NA_1 (monitor direction) from a master → 44
+    ['3201060301008813000000803f00', '32016c0301008813000000803f00'], // C_SE_NC_1 1.0 at the C_SC_NA_1 IOA 5000 → 44
+  ];
+  for (const [request] of probes) raw.send(Buffer.from(request, 'hex'));
+  await until(() => raw.asdus().length >= probes.length, 'a reply per probe');
+  assert.deepEqual(raw.received.filter((r) => r.asdu).map((r) => r.bytes.toString('hex')), probes.map(([, reply]) => reply));
+  // A table without set-points: a set-point command is of a type this outstation does not accept at all.
+  const switchesOnly = await startOutstation({}, ROWS.filter((r) => !r.type.startsWith('C_SE')));
+  const m3 = master(switchesOnly.port, { interrogateOnStart: false });
+  m3.start();
+  await until(() => m3.state === 'started', 'STARTDT');
+  await assert.rejects(m3.command({ ioa: 5005, type: 'C_SE_NC_1', value: 1 }), cause(44));
+  await assert.rejects(m3.command({ ioa: 4999, type: 'C_SC_NA_1', value: true }), cause(47));
   const readOnly = await startOutstation({ allowCommands: false });
   const m2 = master(readOnly.port, { interrogateOnStart: false });
   m2.start();
   await until(() => m2.state === 'started', 'STARTDT');
-  await assert.rejects(m2.command({ ioa: 5000, type: 'C_SC_NA_1', value: true }), (e: Error) => e instanceof NegativeConfirmError && e.cot === 7);
+  await assert.rejects(m2.command({ ioa: 5000, type: 'C_SC_NA_1', value: true }), cause(7));
   assert.deepEqual(readOnly.writes, []);
+  assert.deepEqual(rig.writes, []);
   raw.close();
-  await Promise.all([m.stop(), m2.stop(), wrongCa.stop()]);
-  await Promise.all([rig.outstation.close(), readOnly.outstation.close()]);
+  await Promise.all([m.stop(), m2.stop(), m3.stop(), wrongCa.stop()]);
+  await Promise.all([rig.outstation.close(), readOnly.outstation.close(), switchesOnly.outstation.close()]);
 });
 
 test('test mode: a command is confirmed and terminated without a device write', async () => {
@@ -362,6 +380,55 @@ test('redundancy group: the connection that sent STARTDT last gets the data; the
   await rig.outstation.close();
 });
 
+test('redundancy switch-over: events not acknowledged on the old connection go again on the new one, in order, none lost', async () => {
+  const rig = await startOutstation({ redundancyGroups: [{ name: 'scada', hosts: ['127.0.0.1'] }] }, [{ device: 'd', point: 'p', ioa: 1, type: 'M_ME_NB_1' }]);
+  let value = 0;
+  const events = (n: number) => {
+    for (let i = 0; i < n; i++) rig.outstation.update('d', { p: value++ }, { quality: 'good' });
+  };
+  const values = (c: RawClient) => c.asdus().map((a) => a.objects[0].value);
+  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+  // A gets 12 (k), acknowledges 5, gets 5 more, then dies with 12 unacknowledged.
+  const a = new RawClient(rig.port);
+  await a.ready();
+  a.u('STARTDT_ACT');
+  await until(() => a.received.some((r) => r.kind === 'STARTDT_CON'), 'A started');
+  events(20);
+  await until(() => values(a).length === 12, 'A: k frames');
+  a.socket.write(encodeS(5));
+  await until(() => values(a).length === 17, 'A: 5 more after its acknowledgement');
+  assert.deepEqual(values(a), range(0, 17));
+  a.close();
+  await until(() => rig.outstation.stats().connections.length === 0, 'A gone');
+  events(3); // 20..22 while no master is active
+  // B starts: the 12 A left unacknowledged, then what was buffered, then new events.
+  const b = new RawClient(rig.port);
+  await b.ready();
+  b.u('STARTDT_ACT');
+  await until(() => values(b).length === 12, 'B: k frames');
+  b.ack();
+  await until(() => values(b).length === 18, 'B: the rest');
+  assert.deepEqual(values(b), range(5, 23));
+  events(4); // 23..26
+  await until(() => values(b).length === 22, 'B: new events');
+  b.socket.write(encodeS(20)); // B acknowledges up to 24 and leaves 25, 26 unacknowledged
+  // C starts while B is still connected: a switch-over; B's unacknowledged events go to C, B gets nothing more.
+  const c = new RawClient(rig.port);
+  await c.ready();
+  c.u('STARTDT_ACT');
+  await until(() => values(c).length === 2, 'C: B\'s unacknowledged events');
+  events(2); // 27, 28
+  await until(() => values(c).length === 4, 'C: new events');
+  assert.deepEqual(values(c), [25, 26, 27, 28]);
+  assert.equal(values(b).length, 22, 'B gets nothing after the switch-over');
+  c.ack();
+  await until(() => rig.outstation.stats().connections.find((x) => x.active)?.unacked === 0, 'C acknowledged');
+  a.close();
+  b.close();
+  c.close();
+  await rig.outstation.close();
+});
+
 test('redundant master connections: the second address takes over when the first fails', async () => {
   const one = await startOutstation();
   const two = await startOutstation();
@@ -431,7 +498,7 @@ test('the captured reference master requests, replayed against this outstation',
     '7', // test command
     '7-', // negative.log baseline: execute without select, refused here because this table makes IOA 5000 select-before-operate
     '47-', // unknown IOA 4999
-    '47-', // C_SE_NA_1 at 6000: mapped as C_SE_NC_1
+    '44-', // C_SE_NA_1 at 6000: mapped as C_SE_NC_1, so the type is wrong for it (the reference: 44, type not served)
     '7,10', // C_SE_NC_1 6000 1.0
     '46-', '46-', // CA 2
     '47-', // GI with IOA 1

@@ -53,7 +53,7 @@ for (const file of BUNDLED) {
     const text = JSON.stringify(flow);
     assert.doesNotMatch(text, /discord(app)?\.com\/api\/webhooks\/\d+/i, 'a real Discord webhook URL');
     assert.doesNotMatch(text, /\d{8,10}:[A-Za-z0-9_-]{30,}/, 'something shaped like a Telegram bot token');
-    for (const n of flow.filter((x) => ['rtu-mqtt-broker', 'rtu-simulator', 'rtu-gateway', 'rtu-modbus-line'].includes(x.type))) {
+    for (const n of flow.filter((x) => ['rtu-mqtt-broker', 'rtu-simulator', 'rtu-gateway', 'rtu-modbus-line', 'rtu-iec104-server', 'rtu-iec104-connection'].includes(x.type))) {
       assert.equal(n.host, '127.0.0.1', `${n.id} points at ${String(n.host)}: the bundled flows stay on this machine`);
     }
     for (const n of flow.filter((x) => x.type === 'rtu-http-out')) assert.match(String(n.url), /^http:\/\/127\.0\.0\.1:/);

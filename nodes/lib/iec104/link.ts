@@ -59,6 +59,8 @@ export interface LinkEvents {
   stopped: () => void;
   /** Room in the k window after it was full, or the queue ran empty. */
   drain: () => void;
+  /** The peer acknowledged I-frames that were sent with a tag: their tags, oldest first. */
+  acked: (tags: unknown[]) => void;
   closed: (reason: string) => void;
 }
 
@@ -77,7 +79,11 @@ export class Iec104Link extends EventEmitter {
   private ackSeq = 0;
   private receivedUnacked = 0;
   private queue: Buffer[] = [];
+  /** The owner's tag of each queued ASDU (undefined when untagged), parallel to queue. */
+  private queueTags: unknown[] = [];
   private queueHead = 0;
+  /** Tags of the unacknowledged I-frames, parallel to sentAt. */
+  private sentTags: unknown[] = [];
   private stateValue: LinkState = 'stopped';
   private awaitingCon: UFunction | undefined;
   private closeReason: string | undefined;
@@ -157,11 +163,35 @@ export class Iec104Link extends EventEmitter {
     }
   }
 
-  /** Queue an ASDU; it goes out when the link is started and the k window has room. */
-  send(asdu: Buffer): void {
+  /**
+   * Queue an ASDU; it goes out when the link is started and the k window has
+   * room. A tag comes back in the acked event once the peer acknowledged it.
+   */
+  send(asdu: Buffer, tag?: unknown): void {
     if (this.stateValue === 'closed') return;
     this.queue.push(asdu);
+    this.queueTags.push(tag);
     this.flush();
+  }
+
+  /** Takes the tagged ASDUs that are still queued (not yet sent) out of the queue; returns their tags. */
+  withdrawTagged(): unknown[] {
+    const kept: Buffer[] = [];
+    const keptTags: unknown[] = [];
+    const taken: unknown[] = [];
+    for (let i = this.queueHead; i < this.queue.length; i++) {
+      if (this.queueTags[i] === undefined) {
+        kept.push(this.queue[i]);
+        keptTags.push(undefined);
+      } else {
+        taken.push(this.queueTags[i]);
+      }
+    }
+    this.queue = kept;
+    this.queueTags = keptTags;
+    this.queueHead = 0;
+    this.stats.queued = this.queued;
+    return taken;
   }
 
   /** Master: ask the outstation to start data transfer. */
@@ -218,6 +248,7 @@ export class Iec104Link extends EventEmitter {
     this.t2.dispose();
     this.t3.dispose();
     this.queue = [];
+    this.queueTags = [];
     this.queueHead = 0;
     this.stats.queued = 0;
     this.emit('closed', reason);
@@ -263,10 +294,12 @@ export class Iec104Link extends EventEmitter {
     }
     if (acked === 0) return true;
     this.sentAt.splice(0, acked);
+    const tags = this.sentTags.splice(0, acked).filter((t) => t !== undefined);
     this.ackSeq = nr;
     this.stats.unacked = this.sentAt.length;
     if (this.sentAt.length === 0 && !this.awaitingCon) this.t1.clear();
     else if (this.sentAt.length && !this.awaitingCon) this.t1.set(this.sentAt[0] + this.options.t1 - Date.now());
+    if (tags.length) this.emit('acked', tags);
     this.flush();
     if (this.stateValue === 'stopping' && this.role === 'outstation' && this.sentAt.length === 0) this.confirmStop();
     return true;
@@ -354,6 +387,7 @@ export class Iec104Link extends EventEmitter {
     const now = Date.now();
     const before = this.sentAt.length;
     while (this.queueHead < this.queue.length && this.sentAt.length < k) {
+      this.sentTags.push(this.queueTags[this.queueHead]);
       const asdu = this.queue[this.queueHead++];
       this.write(encodeI(this.sendSeq, this.recvSeq, asdu));
       this.sendSeq = (this.sendSeq + 1) % SEQ_MODULO;
@@ -368,9 +402,11 @@ export class Iec104Link extends EventEmitter {
     }
     if (this.queueHead === this.queue.length) {
       this.queue = [];
+      this.queueTags = [];
       this.queueHead = 0;
     } else if (this.queueHead > 1024) {
       this.queue = this.queue.slice(this.queueHead);
+      this.queueTags = this.queueTags.slice(this.queueHead);
       this.queueHead = 0;
     }
     this.stats.unacked = this.sentAt.length;

@@ -76,12 +76,15 @@ function validState(info: TypeInfo, o: Asdu['objects'][number]): boolean {
 export class CommandHandler extends EventEmitter {
   private readonly selections = new Map<number, Selection>();
   private readonly busy = new Set<number>();
+  /** Element kinds of the command points: a command of any other type is refused with cause 44. */
+  private readonly accepted: Set<string>;
 
   constructor(
     private readonly options: CommandOptions,
     private readonly replyTo: Reply,
   ) {
     super();
+    this.accepted = new Set(options.points.commands.map((p) => p.info.kind));
   }
 
   private reply(conn: CommandConnection, asdu: Asdu, cot: number, negative: boolean): void {
@@ -95,12 +98,13 @@ export class CommandHandler extends EventEmitter {
       this.reply(conn, asdu, cot, true);
       this.emit('command', { ...base, device: p?.device, point: p?.point, action, ok: false, error } satisfies CommandEvent);
     };
+    // The time-tagged variant of a command type is accepted where the plain one is mapped, and vice versa.
+    if (!this.accepted.has(info.kind)) return refuse(COT.UNKNOWN_TYPE, `no command point of this outstation accepts ${info.name}`);
     if (asdu.cot !== COT.ACTIVATION && asdu.cot !== COT.DEACTIVATION) return refuse(COT.UNKNOWN_COT, `cause of transmission ${asdu.cot} is not activation or deactivation`);
     if (asdu.objects.length !== 1) return refuse(COT.UNKNOWN_IOA, 'a command carries exactly one object');
     const p = this.options.points.commandByIoa.get(o.ioa);
-    if (!p || p.info.kind !== info.kind) {
-      return refuse(COT.UNKNOWN_IOA, p ? `IOA ${o.ioa} is mapped as ${p.type}, not ${info.name}` : `IOA ${o.ioa} is not a command point`);
-    }
+    if (!p) return refuse(COT.UNKNOWN_IOA, `IOA ${o.ioa} is not a command point`);
+    if (p.info.kind !== info.kind) return refuse(COT.UNKNOWN_TYPE, `IOA ${o.ioa} is mapped as ${p.type}, not ${info.name}`, undefined, p);
     if (asdu.cot === COT.DEACTIVATION) return this.cancel(conn, asdu, p);
     if (!this.options.allowCommands) return refuse(COT.ACTIVATION_CON, 'commands are not allowed (read-only outstation)', undefined, p);
     if (!validState(info, o)) return refuse(COT.ACTIVATION_CON, `state ${String(o.value)} is not permitted`, undefined, p);

@@ -76,12 +76,24 @@ export interface Connection {
   negatives: number;
 }
 
+/** An event ASDU handed to a connection and not yet acknowledged by any master of the group. */
+interface InFlight {
+  asdu: Buffer;
+  /** The connection whose link holds it; undefined once taken back from a stopped link. */
+  conn?: Connection;
+  acked: boolean;
+}
+
 interface Group {
   name: string;
   configured: boolean;
   buffer: BufferedEvent[];
   head: number;
   dropped: number;
+  /** Sent events in order until acknowledged: a connection taking over sends the unacknowledged ones again. */
+  inflight: InFlight[];
+  /** Set while unacknowledged events go again: the link's drain must not slip newer events in between. */
+  resending: boolean;
   active?: Connection;
   members: Set<Connection>;
 }
@@ -231,7 +243,7 @@ export class Iec104Outstation extends EventEmitter {
   }
 
   private newGroup(name: string, configured: boolean): Group {
-    return { name, configured, buffer: [], head: 0, dropped: 0, members: new Set() };
+    return { name, configured, buffer: [], head: 0, dropped: 0, inflight: [], resending: false, members: new Set() };
   }
 
   private accept(socket: net.Socket): void {
@@ -254,7 +266,9 @@ export class Iec104Outstation extends EventEmitter {
     link.on('started', () => this.activate(conn));
     link.on('stopped', () => {
       if (group.active === conn) group.active = undefined;
+      for (const e of link.withdrawTagged()) (e as InFlight).conn = undefined;
     });
+    link.on('acked', (tags) => this.onAcked(group, tags as InFlight[]));
     link.on('drain', () => this.pump(group));
     link.on('asdu', (bytes) => this.onAsdu(conn, bytes));
     link.on('closed', (reason) => this.onClosed(conn, reason));
@@ -270,7 +284,25 @@ export class Iec104Outstation extends EventEmitter {
       previous.link.suspend();
       this.emit('switchover', { group: group.name, from: previous.remote, to: conn.remote });
     }
+    // Events another connection (or an earlier session) was given and no master acknowledged go again, first.
+    group.resending = true;
+    try {
+      for (const e of group.inflight) {
+        if (e.acked || e.conn === conn) continue;
+        e.conn = conn;
+        conn.link.send(e.asdu, e);
+      }
+    } finally {
+      group.resending = false;
+    }
     this.pump(group);
+  }
+
+  private onAcked(group: Group, tags: InFlight[]): void {
+    for (const e of tags) e.acked = true;
+    let done = 0;
+    while (done < group.inflight.length && group.inflight[done].acked) done++;
+    if (done) group.inflight.splice(0, done);
   }
 
   private onClosed(conn: Connection, reason: string): void {
@@ -304,7 +336,7 @@ export class Iec104Outstation extends EventEmitter {
   /** Moves buffered events into the active connection's link while its window has room. */
   private pump(g: Group): void {
     const conn = g.active;
-    if (!conn || conn.link.state !== 'started') return;
+    if (!conn || g.resending || conn.link.state !== 'started') return;
     const link = conn.link;
     const k = this.linkOptions.k;
     while (g.head < g.buffer.length && link.queued < k) {
@@ -322,7 +354,10 @@ export class Iec104Outstation extends EventEmitter {
         at++;
       }
       g.head = at;
-      link.send(encodeAsdu({ typeId: first.typeId, sq: false, cot: first.cot, negative: false, test: false, originator: 0, commonAddress: this.options.commonAddress, objects: batch }, this.sizes));
+      const asdu = encodeAsdu({ typeId: first.typeId, sq: false, cot: first.cot, negative: false, test: false, originator: 0, commonAddress: this.options.commonAddress, objects: batch }, this.sizes);
+      const entry: InFlight = { asdu, conn, acked: false };
+      g.inflight.push(entry);
+      link.send(asdu, entry);
     }
     if (g.head === g.buffer.length) {
       g.buffer = [];

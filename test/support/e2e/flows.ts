@@ -9,6 +9,8 @@ import type { FlowNode } from './node-red';
 export interface Targets {
   simulatorPort: number;
   gatewayPort: number;
+  /** Port of the IEC 104 outstation; 0 (any free port) when not given. */
+  iec104Port?: number;
   mqttPort: number;
   /** Base URL of the HTTP receiver. */
   httpUrl: string;
@@ -29,6 +31,9 @@ export function retarget(flows: FlowNode[], t: Targets): FlowNode[] {
         break;
       case 'rtu-gateway':
         c.port = t.gatewayPort;
+        break;
+      case 'rtu-iec104-server':
+        c.port = t.iec104Port ?? 0;
         break;
       case 'rtu-mqtt-broker':
         c.host = '127.0.0.1';
