@@ -1,0 +1,145 @@
+// Editor code shared by the node dialogs. Node-RED serves this folder at
+// resources/@energy-rtu/node-red-energy-rtu/ and every node html loads this file
+// before its own scripts; it defines RTU_EDITOR once however often it is loaded.
+(function (root) {
+  'use strict';
+  if (root.RTU_EDITOR) return;
+
+  // ---- validators -------------------------------------------------------------
+
+  /**
+   * Validator of a typedInput field: a value typed in the dialog (type 'str', and
+   * 'num' where listed in opts.literal) gets its own check; an env variable or
+   * context key name must be given unless the field is optional.
+   * opts: { fallback: type when none is stored ('str'), literal: ['str'],
+   *         optional: false, config: true for a config node's dialog, check(v) }
+   */
+  function typedValue(typeField, opts) {
+    opts = opts || {};
+    var literal = opts.literal || ['str'];
+    var prefix = opts.config ? '#node-config-input-' : '#node-input-';
+    return function (v) {
+      var t = (typeof $ === 'function' && $(prefix + typeField).val()) || this[typeField] || opts.fallback || 'str';
+      if (literal.indexOf(t) >= 0) return opts.check ? opts.check.call(this, v) : true;
+      return !!opts.optional || String(v === undefined || v === null ? '' : v).trim() !== '';
+    };
+  }
+
+  /** A URL typed in the dialog must look like one; a variable or context key name must be given. */
+  function urlValue(typeField, optional) {
+    return typedValue(typeField, {
+      optional: optional,
+      check: function (v) { return (optional && !v) || /^https?:\/\/.+/.test(v || ''); }
+    });
+  }
+
+  /** The settings every alert notifier has, with the node's own (apiBase first among them). */
+  function notifierDefaults(own) {
+    var defaults = {
+      name: { value: '' },
+      title: { value: '' },
+      template: { value: '' },
+      timeZone: { value: '' },
+      groupWindow: { value: 2, validate: RED.validators.number() },
+      minSeverity: { value: 'info' },
+      notifyRaised: { value: true },
+      notifyCleared: { value: true },
+      notifyAcknowledged: { value: true },
+      testTarget: { value: 'channel' },
+      persist: { value: true }
+    };
+    for (var k in own) defaults[k] = own[k];
+    return defaults;
+  }
+
+  // ---- markup shared by several dialogs -----------------------------------------
+
+  function row(ns, field, icon, input, cls) {
+    return '<div class="form-row' + (cls ? ' ' + cls : '') + '">\n' +
+      '    <label for="node-input-' + field + '"><i class="fa fa-' + icon + '"></i> <span data-i18n="' + ns + '.label.' + field + '"></span></label>\n' +
+      '    ' + input + '\n' +
+      '  </div>';
+  }
+  function options(ns, group, values) {
+    return values.map(function (v) { return '<option value="' + v + '" data-i18n="' + ns + '.' + group + '.' + v + '"></option>'; }).join('\n      ');
+  }
+  function select(ns, field, values, style) {
+    return '<select id="node-input-' + field + '" style="' + style + '">\n      ' + options(ns, field, values) + '\n    </select>';
+  }
+
+  var SECTIONS = {
+    // Alert notifiers (discord, telegram): how a message reads.
+    'notifier-message': function (ns) {
+      return [
+        row(ns, 'title', 'header', '<input type="text" id="node-input-title" data-i18n="[placeholder]' + ns + '.hint.title">'),
+        row(ns, 'template', 'file-text-o', '<input type="text" id="node-input-template" placeholder="{icon} {STATE} {severity} · {text} · {time}">'),
+        row(ns, 'timeZone', 'clock-o', '<input type="text" id="node-input-timeZone" data-i18n="[placeholder]' + ns + '.hint.timeZone">')
+      ].join('\n  ');
+    },
+    // Alert notifiers: which alerts are sent, and where in test mode.
+    'notifier-filters': function (ns) {
+      var states = ['raised', 'cleared', 'acknowledged'].map(function (s) {
+        var id = 'node-input-notify' + s.charAt(0).toUpperCase() + s.slice(1);
+        return '<label for="' + id + '" style="width: auto"><input type="checkbox" id="' + id + '" style="width: auto"> <span data-i18n="' + ns + '.state.' + s + '"></span></label>';
+      });
+      var severities = ['info', 'warning', 'minor', 'major', 'critical'].map(function (s) { return '<option value="' + s + '">' + s + '</option>'; }).join('');
+      return [
+        row(ns, 'groupWindow', 'compress', '<input type="text" id="node-input-groupWindow" style="width: 80px"> s'),
+        row(ns, 'minSeverity', 'filter', '<select id="node-input-minSeverity">\n      ' + severities + '\n    </select>'),
+        '<div class="form-row">\n    <label><i class="fa fa-bell"></i> <span data-i18n="' + ns + '.label.states"></span></label>\n    ' + states.join('\n    ') + '\n  </div>',
+        row(ns, 'testTarget', 'flask', '<select id="node-input-testTarget" style="width: calc(100% - 110px)">\n      ' +
+          '<option value="channel" data-i18n="' + ns + '.testTarget.channel"></option>\n      ' +
+          '<option value="dry-run" data-i18n="' + ns + '.testTarget.dryRun"></option>\n    </select>')
+      ].join('\n  ');
+    },
+    // Alert notifiers: the queue and the API they post to.
+    'notifier-delivery': function (ns) {
+      return [
+        row(ns, 'persist', 'save', '<input type="checkbox" id="node-input-persist" style="width: auto">'),
+        row(ns, 'apiBase', 'globe', '<input type="text" id="node-input-apiBase">')
+      ].join('\n  ');
+    },
+    // Publishers (http out, mqtt out): sending every n seconds instead of every reading.
+    'publisher-interval': function (ns, cls) {
+      return [
+        row(ns, 'interval', 'clock-o', '<input type="text" id="node-input-interval" style="width: 70px"> s\n    <span class="form-tips" data-i18n="' + ns + '.tip.interval"></span>'),
+        row(ns, 'intervals', 'list', '<input type="text" id="node-input-intervals" placeholder="meter1=10, pv_*=60">'),
+        row(ns, 'aggregate', 'compress', select(ns, 'aggregate', ['latest', 'avg', 'min', 'max'], 'width: 70%'), cls)
+      ].join('\n  ');
+    },
+    // Publishers: the disk queue and the send rate.
+    'publisher-queue': function (ns) {
+      return [
+        row(ns, 'queueDir', 'folder-open', '<input type="text" id="node-input-queueDir" placeholder="rtu-queues">'),
+        row(ns, 'queueSizeMb', 'hdd-o', '<input type="text" id="node-input-queueSizeMb" style="width: 70px"> MB'),
+        row(ns, 'fsync', 'floppy-o', select(ns, 'fsync', ['interval', 'always', 'never'], 'width: 70%')),
+        row(ns, 'maxRate', 'tachometer', '<input type="text" id="node-input-maxRate" style="width: 70px"> <span data-i18n="' + ns + '.unit.perSecond"></span>')
+      ].join('\n  ');
+    }
+  };
+
+  var MARKER = /<div data-rtu-section="([\w-]+)"(?: data-rtu-arg="([\w-]+)")?><\/div>/g;
+
+  /** The template text with every section marker replaced by its rows, labels from the catalogue of `type`. */
+  function expandMarkup(type, html) {
+    return html.replace(MARKER, function (marker, name, arg) {
+      if (!SECTIONS[name]) throw new Error('rtu-editor: no section ' + name);
+      return SECTIONS[name](type, arg);
+    });
+  }
+
+  /** Expands the section markers of a node's edit template in place (before any dialog is built from it). */
+  function expandTemplate(type) {
+    if (typeof document === 'undefined') return;
+    var template = document.querySelector('script[data-template-name="' + type + '"]');
+    if (template) template.textContent = expandMarkup(type, template.textContent);
+  }
+
+  root.RTU_EDITOR = {
+    typedValue: typedValue,
+    urlValue: urlValue,
+    notifierDefaults: notifierDefaults,
+    expandMarkup: expandMarkup,
+    expandTemplate: expandTemplate
+  };
+})(typeof window !== 'undefined' ? window : this);
