@@ -52,6 +52,19 @@
     return defaults;
   }
 
+  /**
+   * oneditresize of a dialog with an editable list: the list gets the height the
+   * other rows leave. opts: { row: class of the list's own row, min, margin,
+   * visibleOnly: count only the rows shown }.
+   */
+  function fitList(size, list, opts) {
+    var height = size.height;
+    $('#dialog-form>div:not(.' + opts.row + ')').each(function () {
+      if (!opts.visibleOnly || $(this).is(':visible')) height -= $(this).outerHeight(true);
+    });
+    $(list).editableList('height', Math.max(opts.min, height - opts.margin));
+  }
+
   // ---- markup shared by several dialogs -----------------------------------------
 
   function row(ns, field, icon, input, cls) {
@@ -99,6 +112,42 @@
         row(ns, 'apiBase', 'globe', '<input type="text" id="node-input-apiBase">')
       ].join('\n  ');
     },
+    // Modbus TCP endpoints (line, gateway): host and port, each typed or from an env variable.
+    // args: the dialog's input prefix (node-input, node-config-input), a class for both rows.
+    'host-port': function (ns, prefix, cls) {
+      return [['host', 'globe'], ['port', 'plug']].map(function (f) {
+        var id = prefix + '-' + f[0];
+        return '<div class="form-row' + (cls ? ' ' + cls : '') + '">\n' +
+          '    <label for="' + id + '"><i class="fa fa-' + f[1] + '"></i> <span data-i18n="' + ns + '.label.' + f[0] + '"></span></label>\n' +
+          '    <input type="text" id="' + id + '" style="width: 70%">\n' +
+          '    <input type="hidden" id="' + id + 'Type">\n' +
+          '  </div>';
+      }).join('\n  ');
+    },
+    // TLS client keys (http out, mqtt broker), PEM texts. args: input prefix, a class for the rows.
+    'tls-keys': function (ns, prefix, cls) {
+      var pem = 'data-i18n="[placeholder]' + ns + '.placeholder.pem"';
+      return [
+        ['tlsCa', 'certificate', '<textarea id="' + prefix + '-tlsCa" rows="2" style="width: 70%; font-family: monospace" ' + pem + '></textarea>'],
+        ['tlsCert', 'certificate', '<textarea id="' + prefix + '-tlsCert" rows="2" style="width: 70%; font-family: monospace" ' + pem + '></textarea>'],
+        ['tlsKey', 'key', '<input type="password" id="' + prefix + '-tlsKey" autocomplete="off" ' + pem + '>'],
+        ['tlsPassphrase', 'lock', '<input type="password" id="' + prefix + '-tlsPassphrase" autocomplete="new-password">']
+      ].map(function (f) {
+        return '<div class="form-row' + (cls ? ' ' + cls : '') + '">\n' +
+          '    <label for="' + prefix + '-' + f[0] + '"><i class="fa fa-' + f[1] + '"></i> <span data-i18n="' + ns + '.label.' + f[0] + '"></span></label>\n' +
+          '    ' + f[2] + '\n' +
+          '  </div>';
+      }).join('\n  ');
+    },
+    // A checkbox under the labels, its text beside it. args: input prefix, field, a class for the row.
+    'check': function (ns, prefix, field, cls) {
+      var id = prefix + '-' + field;
+      return '<div class="form-row' + (cls ? ' ' + cls : '') + '">\n' +
+        '    <label>&nbsp;</label>\n' +
+        '    <input type="checkbox" id="' + id + '" style="width: auto; margin: 0 5px 0 0">\n' +
+        '    <label for="' + id + '" style="width: auto" data-i18n="' + ns + '.label.' + field + '"></label>\n' +
+        '  </div>';
+    },
     // Publishers (http out, mqtt out): sending every n seconds instead of every reading.
     'publisher-interval': function (ns, cls) {
       return [
@@ -118,27 +167,39 @@
     }
   };
 
-  var MARKER = /<div data-rtu-section="([\w-]+)"(?: data-rtu-arg="([\w-]+)")?><\/div>/g;
+  var MARKER = /<div data-rtu-section="([\w-]+)"(?: data-rtu-args="([\w -]+)")?><\/div>/g;
 
-  /** The template text with every section marker replaced by its rows, labels from the catalogue of `type`. */
-  function expandMarkup(type, html) {
-    return html.replace(MARKER, function (marker, name, arg) {
-      if (!SECTIONS[name]) throw new Error('rtu-editor: no section ' + name);
-      return SECTIONS[name](type, arg);
+  /**
+   * The template text with every section marker replaced by its rows, labels from the
+   * catalogue of `type`; `own` adds sections that repeat within one dialog only.
+   */
+  function expandMarkup(type, html, own) {
+    return html.replace(MARKER, function (marker, name, args) {
+      var section = (own && own[name]) || SECTIONS[name];
+      if (!section) throw new Error('rtu-editor: no section ' + name);
+      return section.apply(null, [type].concat(args ? args.split(' ') : []));
     });
   }
 
+  /** Host and port of a 'host-port' section as typed inputs: a value, or an env variable per site. */
+  function hostPortInputs(prefix) {
+    $('#' + prefix + '-host').typedInput({ types: ['str', 'env'], typeField: '#' + prefix + '-hostType' });
+    $('#' + prefix + '-port').typedInput({ types: ['num', 'env'], typeField: '#' + prefix + '-portType' });
+  }
+
   /** Expands the section markers of a node's edit template in place (before any dialog is built from it). */
-  function expandTemplate(type) {
+  function expandTemplate(type, own) {
     if (typeof document === 'undefined') return;
     var template = document.querySelector('script[data-template-name="' + type + '"]');
-    if (template) template.textContent = expandMarkup(type, template.textContent);
+    if (template) template.textContent = expandMarkup(type, template.textContent, own);
   }
 
   root.RTU_EDITOR = {
     typedValue: typedValue,
     urlValue: urlValue,
     notifierDefaults: notifierDefaults,
+    hostPortInputs: hostPortInputs,
+    fitList: fitList,
     expandMarkup: expandMarkup,
     expandTemplate: expandTemplate
   };
