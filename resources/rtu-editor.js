@@ -181,10 +181,16 @@
     });
   }
 
+  /** Fields as typed inputs, each keeping its type in the hidden input `<field>Type`. prefix: node-input unless given. */
+  function typedInputs(types, fields, prefix) {
+    prefix = '#' + (prefix || 'node-input') + '-';
+    fields.forEach(function (f) { $(prefix + f).typedInput({ types: types, typeField: prefix + f + 'Type' }); });
+  }
+
   /** Host and port of a 'host-port' section as typed inputs: a value, or an env variable per site. */
   function hostPortInputs(prefix) {
-    $('#' + prefix + '-host').typedInput({ types: ['str', 'env'], typeField: '#' + prefix + '-hostType' });
-    $('#' + prefix + '-port').typedInput({ types: ['num', 'env'], typeField: '#' + prefix + '-portType' });
+    typedInputs(['str', 'env'], ['host'], prefix);
+    typedInputs(['num', 'env'], ['port'], prefix);
   }
 
   /** Expands the section markers of a node's edit template in place (before any dialog is built from it). */
@@ -198,6 +204,7 @@
     typedValue: typedValue,
     urlValue: urlValue,
     notifierDefaults: notifierDefaults,
+    typedInputs: typedInputs,
     hostPortInputs: hostPortInputs,
     fitList: fitList,
     expandMarkup: expandMarkup,
