@@ -52,6 +52,13 @@
     return defaults;
   }
 
+  /** Rows shown only while a checkbox is ticked: shown or hidden now and on every change. */
+  function showWhenChecked(checkbox, rows) {
+    var show = function () { $(rows).toggle($(checkbox).is(':checked')); };
+    $(checkbox).on('change', show);
+    show();
+  }
+
   /**
    * oneditresize of a dialog with an editable list: the list gets the height the
    * other rows leave. opts: { row: class of the list's own row, min, margin,
@@ -207,6 +214,7 @@
     typedInputs: typedInputs,
     hostPortInputs: hostPortInputs,
     fitList: fitList,
+    showWhenChecked: showWhenChecked,
     expandMarkup: expandMarkup,
     expandTemplate: expandTemplate
   };
