@@ -1,11 +1,11 @@
 // Editor code shared by the node dialogs. Node-RED serves this folder at
-// resources/@energy-rtu/node-red-energy-rtu/ and every node html loads this file
-// before its own scripts; it defines RTU_EDITOR once however often it is loaded.
+// resources/@energy-rtu/node-red-energy-rtu/; a node html that uses it loads it before
+// its own scripts. It defines RTU_EDITOR once, however many node files load it.
 (function (root) {
   'use strict';
   if (root.RTU_EDITOR) return;
 
-  // ---- validators -------------------------------------------------------------
+  // ---- validators and dialog behaviour ---------------------------------------------
 
   /**
    * Validator of a typedInput field: a value typed in the dialog (type 'str', and
@@ -33,7 +33,7 @@
     });
   }
 
-  /** The settings every alert notifier has, with the node's own (apiBase first among them). */
+  /** The settings every alert notifier (discord, telegram) has, plus the node's own. */
   function notifierDefaults(own) {
     var defaults = {
       name: { value: '' },
