@@ -30,6 +30,15 @@ const NO_DEFAULT_FIELD: Record<string, string> = {
   'rtu-iec104-client': 'validation error shown on #node-input-connection',
 };
 
+/** Dialogs kept as screenshots in test-artifacts/, for a look at their layout. */
+const SCREENSHOT: Record<string, string> = {
+  'rtu-modbus-poller': 'poller',
+  'rtu-discord': 'discord',
+  'rtu-telegram': 'telegram',
+  'rtu-http-out': 'http-out',
+  'rtu-mqtt-out': 'mqtt-out',
+};
+
 let workDir = '';
 let userDir: UserDir;
 let red: RunningNodeRed;
@@ -81,7 +90,7 @@ for (const lang of LANGUAGES) {
         const id = await createWithDefaults(page, type);
         const kind = await openDialog(page, id);
         for (const p of await dialogProblems(page)) if (p !== NO_DEFAULT_FIELD[type]) problems.push(`${type} (new): ${p}`);
-        if (type === 'rtu-modbus-poller') await page.screenshot({ path: artifact(`editor-dialog-poller-${lang}.png`) });
+        if (SCREENSHOT[type]) await page.screenshot({ path: artifact(`editor-dialog-${SCREENSHOT[type]}-${lang}.png`) });
         await closeDialog(page, kind);
       }
       for (const p of await invalidNodes(page)) if (!NO_DEFAULT.some((re) => re.test(p))) problems.push(p);

@@ -9,6 +9,7 @@ import alertNode from '../../nodes/rtu-alert/rtu-alert';
 import { testMode } from '../../nodes/lib/test-mode';
 import { caughtErrors, collect, coreNode, helper, helperNodes, nextMessage, startServer, statusWhere, stopServer } from '../support/node-red';
 import { waitFor } from '../support/wait';
+import { editorContext, expandedEditorHtml } from '../support/editor-html';
 import { DiscordReceiver } from '../integration/notify-receivers';
 
 const catchNode = coreNode('common/25-catch.js');
@@ -143,7 +144,7 @@ test('a payload that is neither an alert nor text goes to Catch; filtered states
 
 test('locale keys exist in en-US and de, help has four sections, credentials are declared', () => {
   const dir = path.resolve(__dirname, '../../../nodes/rtu-discord');
-  const html = fs.readFileSync(path.join(dir, 'rtu-discord.html'), 'utf8');
+  const html = expandedEditorHtml('rtu-discord');
   const used = new Set<string>();
   for (const m of html.matchAll(/data-i18n="(?:\[[a-z]+\])?rtu-discord\.([\w.]+)"/g)) used.add(m[1]);
   for (const m of html.matchAll(/_\('rtu-discord\.([\w.]*\w)'/g)) used.add(m[1]);
@@ -159,7 +160,7 @@ test('locale keys exist in en-US and de, help has four sections, credentials are
   }
   let registered: { defaults: Record<string, unknown>; credentials: Record<string, { type: string }> } | undefined;
   const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
-  vm.runInNewContext(script, { RED: { nodes: { registerType: (_t: string, def: typeof registered) => (registered = def) }, validators: { number: () => () => true } } });
+  vm.runInContext(script, editorContext({ RED: { nodes: { registerType: (_t: string, def: typeof registered) => (registered = def) }, validators: { number: () => () => true } } }));
   assert.deepEqual(JSON.parse(JSON.stringify(registered?.credentials)), { webhookUrl: { type: 'password' }, testWebhookUrl: { type: 'password' } });
   assert.ok(!('webhookUrl' in (registered?.defaults ?? {})), 'the webhook is not a plain setting');
 });

@@ -9,6 +9,7 @@ import { testMode } from '../../nodes/lib/test-mode';
 import { Receiver, startReceiver } from '../integration/http-fixture';
 import { reading, waitFor } from '../integration/mqtt-fixture';
 import { caughtErrors, collect, coreNode, helper, helperNodes, startServer, statuses, stopServer } from '../support/node-red';
+import { expandedEditorHtml } from '../support/editor-html';
 
 const catchNode = coreNode('common/25-catch.js');
 
@@ -160,7 +161,7 @@ test('a flow saved before the URLs were typed (no urlType, testUrlType) posts to
 test('every editor label and status text exists in English and German; help has the four sections', () => {
   const type = 'rtu-http-out';
   const dir = path.resolve(__dirname, '../../../nodes', type);
-  const html = fs.readFileSync(path.join(dir, `${type}.html`), 'utf8');
+  const html = expandedEditorHtml(type);
   const used = new Set<string>();
   for (const m of html.matchAll(new RegExp(`(?:data-i18n="(?:\\[[a-z]+\\])?|_\\(')${type}\\.([\\w.]+)`, 'g'))) used.add(m[1]);
   for (const k of ['connected', 'draining', 'connecting', 'down', 'blocked', 'failed', 'diskError', 'testTarget', 'testDryRun', 'stopped', 'dropped']) used.add(`status.${k}`);

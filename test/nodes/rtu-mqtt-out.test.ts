@@ -10,6 +10,7 @@ import { testMode } from '../../nodes/lib/test-mode';
 import { listQueues } from '../../nodes/lib/queue/registry';
 import { reading, startBroker, TestBroker, waitFor } from '../integration/mqtt-fixture';
 import { caughtErrors, collect, coreNode, helper, helperNodes, startServer, statuses, stopServer } from '../support/node-red';
+import { expandedEditorHtml } from '../support/editor-html';
 
 const catchNode = coreNode('common/25-catch.js');
 
@@ -175,7 +176,7 @@ test('every editor label and status text exists in English and German; help has 
   const root = path.resolve(__dirname, '../../../nodes');
   for (const type of ['rtu-mqtt-out', 'rtu-mqtt-broker']) {
     const dir = path.join(root, type);
-    const html = fs.readFileSync(path.join(dir, `${type}.html`), 'utf8');
+    const html = expandedEditorHtml(type);
     const used = new Set<string>();
     for (const m of html.matchAll(new RegExp(`(?:data-i18n="(?:\\[[a-z]+\\])?|_\\(')${type}\\.([\\w.]+)`, 'g'))) used.add(m[1]);
     if (type === 'rtu-mqtt-out') {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'fs';
 import path from 'path';
 import { helper, NodeStatusLike } from '../support/node-red';
+import { expandedEditorHtml } from '../support/editor-html';
 
 export { caughtErrors, coreNode, helper, helperNodes, useNodeRed } from '../support/node-red';
 export { freePort } from '../support/loopback';
@@ -73,7 +74,7 @@ function keys(obj: unknown, prefix = ''): string[] {
 /** Every data-i18n key and RED._/node._ key of a node's editor file exists in the en-US and de catalogues, with the same key sets. */
 export function checkLocales(type: string): void {
   const dir = path.join(__dirname, '..', '..', '..', 'nodes', type);
-  const html = fs.readFileSync(path.join(dir, `${type}.html`), 'utf8');
+  const html = expandedEditorHtml(type);
   const used = new Set<string>();
   for (const m of html.matchAll(/data-i18n="(?:\[[a-z]+\])?([^"]+)"/g)) used.add(m[1]);
   for (const m of html.matchAll(/(?:node|this|RED)\._\('([^']+)'/g)) used.add(m[1]);

@@ -9,6 +9,7 @@ import alertNode from '../../nodes/rtu-alert/rtu-alert';
 import { testMode } from '../../nodes/lib/test-mode';
 import { caughtErrors, coreNode, helper, helperNodes, nextMessage, startServer, statusWhere, stopServer } from '../support/node-red';
 import { waitFor } from '../support/wait';
+import { editorContext, expandedEditorHtml } from '../support/editor-html';
 import { TelegramReceiver } from '../integration/notify-receivers';
 
 const catchNode = coreNode('common/25-catch.js');
@@ -140,7 +141,7 @@ test('an empty chat variable: the node warns naming it and keeps alerts in its o
 
 test('locale keys exist in en-US and de, help has four sections, the token is a credential', () => {
   const dir = path.resolve(__dirname, '../../../nodes/rtu-telegram');
-  const html = fs.readFileSync(path.join(dir, 'rtu-telegram.html'), 'utf8');
+  const html = expandedEditorHtml('rtu-telegram');
   const used = new Set<string>(['errors.noToken', 'errors.noChat']);
   for (const m of html.matchAll(/data-i18n="(?:\[[a-z]+\])?rtu-telegram\.([\w.]+)"/g)) used.add(m[1]);
   for (const m of html.matchAll(/_\('rtu-telegram\.([\w.]*\w)'/g)) used.add(m[1]);
@@ -155,7 +156,7 @@ test('locale keys exist in en-US and de, help has four sections, the token is a 
   }
   let registered: { defaults: Record<string, unknown>; credentials: Record<string, { type: string }> } | undefined;
   const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
-  vm.runInNewContext(script, { RED: { nodes: { registerType: (_t: string, def: typeof registered) => (registered = def) }, validators: { number: () => () => true } } });
+  vm.runInContext(script, editorContext({ RED: { nodes: { registerType: (_t: string, def: typeof registered) => (registered = def) }, validators: { number: () => () => true } } }));
   assert.deepEqual(JSON.parse(JSON.stringify(registered?.credentials)), { token: { type: 'password' } });
   assert.ok(!('token' in (registered?.defaults ?? {})));
 });

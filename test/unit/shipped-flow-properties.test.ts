@@ -3,13 +3,15 @@
  * editor defines in `defaults`: a property the flow leaves out shows as an
  * empty field (or four empty drop-downs, for a line switched to serial) when
  * the integrator opens the node. The defaults are read from the editor files
- * themselves, run in a VM with a RED stand-in that records registerType.
+ * themselves, run in a VM with a RED stand-in that records registerType and
+ * the shared editor code they load first.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'fs';
 import path from 'path';
 import vm from 'vm';
+import { editorContext } from '../support/editor-html';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 
@@ -32,7 +34,7 @@ function editorDefaults(): Map<string, Defaults> {
       };
       // A jQuery stand-in good enough for code that runs at load (not in oneditprepare).
       const $ = Object.assign(() => ({ val: () => undefined, on: () => undefined }), { getJSON: () => undefined });
-      vm.runInNewContext(m[1], { RED, $, console }, { filename: file });
+      vm.runInContext(m[1], editorContext({ RED, $, console }), { filename: file });
     }
   }
   return out;

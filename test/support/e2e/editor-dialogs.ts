@@ -98,6 +98,10 @@ export async function dialogProblems(page: Page): Promise<string[]> {
     for (const el of Array.from(tray.querySelectorAll<HTMLElement>('.input-error'))) {
       if (visible(el)) problems.push(`validation error shown on #${el.id || el.className}`);
     }
+    // Rows shared between dialogs (resources/rtu-editor.js) left as their placeholder: the form lacks them.
+    for (const el of Array.from(tray.querySelectorAll<HTMLElement>('[data-rtu-section]'))) {
+      problems.push(`shared rows not expanded: ${el.getAttribute('data-rtu-section')}`);
+    }
     // Hint boxes and result panes that are shown with nothing in them (grey boxes).
     for (const el of Array.from(tray.querySelectorAll<HTMLElement>('.form-tips, pre'))) {
       if (visible(el) && (el.textContent ?? '').trim() === '' && !el.querySelector('img, svg, i')) problems.push(`empty box shown: #${el.id || el.className}`);
