@@ -28,6 +28,8 @@ test('every message key the IEC 61850 nodes use exists in every locale, and ever
     for (const m of html.matchAll(/data-i18n="(?:\[[a-z]+\])?([^"]+)"/g)) keys.add(m[1]);
     // RED._ in the runtime, node._ / this._ / tr in the editor.
     for (const m of (html + ts).matchAll(/(?:\b_|\btr)\('([^']+)'/g)) keys.add(m[1]);
+    // Keys the editor script builds from parts (shared rows) are checked in the browser: the dialog e2e test fails on any raw key.
+    for (const k of [...keys]) if (/['+ ]/.test(k)) keys.delete(k);
     assert.ok(keys.size > 5, `${node}: keys found`);
     for (const locale of LOCALES) {
       const catalog = JSON.parse(fs.readFileSync(path.join(root, node, 'locales', locale, `${node}.json`), 'utf8'));
