@@ -178,3 +178,10 @@ test('each browser trends its own point in the device detail; the other viewer i
   await a.screenshot({ path: artifact('dashboard-trend-a.png'), fullPage: true });
   await b.screenshot({ path: artifact('dashboard-trend-b.png'), fullPage: true });
 });
+
+test('the overview lists the bundled IEC 104 outstation and its state', async () => {
+  const page = await viewer(1280, 720);
+  await page.waitForFunction(() => /outstation/.test(document.querySelector('table.rtu-iec104')?.textContent ?? ''), undefined, { timeout: 20000 });
+  const text = await page.locator('table.rtu-iec104').innerText();
+  assert.match(text, /SCADA IEC 104.*outstation/i);
+});

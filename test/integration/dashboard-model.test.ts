@@ -222,3 +222,29 @@ test('readings of devices outside the fleet appear in the table, with their erro
   assert.equal(row[10], '50.01 Hz');
   assert.deepEqual(model.detail('ied-1', now).errors.map((e) => e.text), ['association refused']);
 });
+
+test('IEC 104 outstations and masters are listed with each connection: peer, state, standby, unacknowledged and queued frames', () => {
+  const leave = health.registerIec104('scada outstation', () => ({
+    role: 'outstation',
+    state: 'serving',
+    connections: [
+      { remote: '10.0.0.5:40000', state: 'started', active: true, unacked: 2, queued: 1, iSent: 10, iReceived: 1 },
+      { remote: '10.0.0.6:40001', state: 'stopped', active: false, unacked: 0, queued: 0, iSent: 0, iReceived: 0 },
+    ],
+    counts: {},
+  }));
+  const leaveMaster = health.registerIec104('feeder master', () => ({ role: 'master', state: 'connecting', connections: [], counts: {}, lastError: 'connect ECONNREFUSED' }));
+  try {
+    const model = new DashboardModel({ fleet, health });
+    model.refresh(Date.now());
+    const rows = model.overviewView(Date.now()).iec104;
+    assert.deepEqual(rows, [
+      { node: 'feeder master', role: 'master', remote: '', state: 'connecting', unacked: 0, queued: 0, problem: 'connect ECONNREFUSED' },
+      { node: 'scada outstation', role: 'outstation', remote: '10.0.0.5:40000', state: 'started', unacked: 2, queued: 1, problem: '' },
+      { node: 'scada outstation', role: 'outstation', remote: '10.0.0.6:40001', state: 'stopped (standby)', unacked: 0, queued: 0, problem: '' },
+    ]);
+  } finally {
+    leave();
+    leaveMaster();
+  }
+});

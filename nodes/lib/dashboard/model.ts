@@ -277,6 +277,13 @@ export class DashboardModel {
           drops: q.drops,
           problem: q.diskError ? q.diskError : q.memoryOnly ? 'memory only: the disk queue is not available' : '',
         })),
+      iec104: Object.entries(s?.iec104 ?? {})
+        .sort(([a], [b]) => a.localeCompare(b))
+        .flatMap(([node, x]) => {
+          const problem = x.lastError ?? '';
+          if (!x.connections.length) return [{ node, role: x.role, remote: '', state: x.state, unacked: 0, queued: 0, problem }];
+          return x.connections.map((c) => ({ node, role: x.role, remote: c.remote, state: c.active === false ? `${c.state} (standby)` : c.state, unacked: c.unacked, queued: c.queued, problem }));
+        }),
       alerts: alerts.slice(0, maxAlerts),
       moreAlerts: Math.max(0, alerts.length - maxAlerts),
       problems: [...(s?.errors ?? []), ...this.problems],

@@ -101,6 +101,18 @@ export interface LineRow {
   lastError: string;
 }
 
+/** One IEC 104 connection (or a node without one), as the overview lists it. */
+export interface Iec104Row {
+  node: string;
+  role: string;
+  remote: string;
+  state: string;
+  /** I-frames sent and not acknowledged, plus ASDUs waiting for the k window. */
+  unacked: number;
+  queued: number;
+  problem: string;
+}
+
 export interface QueueRow {
   queue: string;
   depth: number;
@@ -135,6 +147,8 @@ export interface OverviewView {
   system: SystemRow[];
   lines: LineRow[];
   queues: QueueRow[];
+  /** IEC 104 outstations and masters with their connections. */
+  iec104: Iec104Row[];
   alerts: AlertRow[];
   /** Active alerts beyond those listed (the list is capped). */
   moreAlerts: number;
