@@ -126,7 +126,8 @@ export function runModbusDevice(opts: RunModbusDeviceOptions): RunningModbusDevi
       at: reading.rtu.timestamp || Date.now(),
       answered: reading.rtu.quality !== 'bad',
       error: reading.rtu.error,
-      backingOff: line.unitHealth(unitId).backingOff,
+      // Asked of the line only for a failed poll: a good reading is never read as backing off.
+      backingOff: reading.rtu.quality === 'bad' && line.unitHealth(unitId).backingOff,
     });
     if (!change) return;
     const budget = stateLogBudget.take();

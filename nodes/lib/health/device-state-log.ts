@@ -1,8 +1,11 @@
 /**
  * Turns a device's readings into log lines for its changes of state only:
  * online → failing (with the reason), failing → offline, and recovered after
- * N seconds. Steady states, good or bad, log nothing.
+ * N seconds. Steady states, good or bad, log nothing. Offline means what it
+ * means on the dashboard (./status.ts): backing off, or N failed polls in a row.
  */
+import { OFFLINE_AFTER_FAILURES } from './status';
+
 export type DeviceLogState = 'unknown' | 'online' | 'failing' | 'offline';
 
 export interface DeviceObservation {
@@ -27,7 +30,7 @@ export class DeviceStateLog {
 
   constructor(
     private readonly where: string,
-    private readonly offlineAfterFailures = 3,
+    private readonly offlineAfterFailures = OFFLINE_AFTER_FAILURES,
   ) {}
 
   get current(): DeviceLogState {

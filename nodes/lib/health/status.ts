@@ -8,6 +8,9 @@
  */
 import type { BackoffState, DeviceStatus } from './types';
 
+/** Failed polls in a row after which a device counts as offline, unless the rules say otherwise. */
+export const OFFLINE_AFTER_FAILURES = 3;
+
 export interface StatusRules {
   offlineAfterFailures?: number;
   staleAfterMs?: number;
@@ -27,7 +30,7 @@ function staleLimitMs(facts: Pick<StatusFacts, 'intervalMs'>, rules: StatusRules
 
 export function deriveStatus(f: StatusFacts, now: number, rules: StatusRules = {}): DeviceStatus {
   if (f.lastPollAt === null && f.lastGoodAt === null) return 'unknown';
-  if (f.backoff.active || f.consecutiveFailures >= (rules.offlineAfterFailures ?? 3)) return 'offline';
+  if (f.backoff.active || f.consecutiveFailures >= (rules.offlineAfterFailures ?? OFFLINE_AFTER_FAILURES)) return 'offline';
   const limit = staleLimitMs(f, rules);
   const heard = Math.max(f.lastPollAt ?? 0, f.lastGoodAt ?? 0);
   if (now - heard > limit) return 'stale';
