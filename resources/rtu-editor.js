@@ -155,6 +155,16 @@
         '    <label for="' + id + '" style="width: auto" data-i18n="' + ns + '.label.' + field + '"></label>\n' +
         '  </div>';
     },
+    // Modbus devices (poller, device table): how bit points are written, the register cache, raw blocks.
+    'modbus-device-options': function (ns) {
+      return [
+        row(ns, 'bitWrites', 'toggle-on', '<select id="node-input-bitWrites" style="width: 70%">\n      ' +
+          '<option value="read-modify-write" data-i18n="' + ns + '.bitWrites.readModifyWrite"></option>\n      ' +
+          '<option value="mask" data-i18n="' + ns + '.bitWrites.mask"></option>\n    </select>'),
+        row(ns, 'cache', 'database', '<input type="text" id="node-input-cache">'),
+        SECTIONS.check(ns, 'node-input', 'includeRaw')
+      ].join('\n  ');
+    },
     // Publishers (http out, mqtt out): sending every n seconds instead of every reading.
     'publisher-interval': function (ns, cls) {
       return [
