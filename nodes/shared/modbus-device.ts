@@ -120,12 +120,14 @@ export function runModbusDevice(opts: RunModbusDeviceOptions): RunningModbusDevi
     bitWrites: opts.bitWrites,
   });
   let last: ReadingMessage | undefined;
+  const devicePrefix = `device "${name}": `;
   const states = new DeviceStateLog(`device "${name}" (unit ${unitId} on line "${line.name}")`);
   const logState = (reading: ReadingMessage) => {
     const change = states.observe({
       at: reading.rtu.timestamp || Date.now(),
       answered: reading.rtu.quality !== 'bad',
-      error: reading.rtu.error,
+      // The log line names the device already; the reading's error starts with it too.
+      error: reading.rtu.error?.replace(devicePrefix, ''),
       // Asked of the line only for a failed poll: a good reading is never read as backing off.
       backingOff: reading.rtu.quality === 'bad' && line.unitHealth(unitId).backingOff,
     });
