@@ -11,6 +11,8 @@
  *
  *   node dist/bench/modbus-fleet-node.js [--devices 1000] [--seconds 20]
  *
+ * BENCH_CPU_PROFILE=<file> writes a CPU profile of the polling window.
+ *
  * Target (issue 19): under 0.10 cores and under 150 MiB peak RSS.
  */
 import { ChildProcess, fork } from 'child_process';
@@ -93,10 +95,24 @@ async function runNodeRed(userDir: string, devices: number, seconds: number): Pr
   await sleep(5000);
 
   // CPU over a window in which nothing else happens in the process (no API requests).
+  // BENCH_CPU_PROFILE=<file>: a CPU profile of this window only.
+  const profileFile = process.env.BENCH_CPU_PROFILE;
+  const profiler = profileFile ? new (require('inspector') as typeof import('inspector')).Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await new Promise((r) => profiler.post('Profiler.enable', () => profiler.post('Profiler.start', r)));
+  }
   const cpu0 = process.cpuUsage();
   const c0 = Date.now();
   await sleep(seconds * 1000);
   const cpu = process.cpuUsage(cpu0);
+  if (profiler && profileFile) {
+    await new Promise<void>((resolve) => profiler.post('Profiler.stop', (err, r) => {
+      fs.writeFileSync(profileFile, JSON.stringify(r.profile));
+      profiler.disconnect();
+      resolve();
+    }));
+  }
   const cores = (cpu.user + cpu.system) / 1e6 / ((Date.now() - c0) / 1000);
   // Peak so far: start, the first polls and polling alone, before the API's large answers below add their own garbage.
   const pollingPeakMiB = process.resourceUsage().maxRSS / 1024;

@@ -10,6 +10,7 @@ import { validatePoints } from '../lib/modbus/points';
 import { BYTE_ORDERS, ByteOrder, PointDef, REGISTER_TYPES, RegisterType } from '../lib/modbus/types';
 import { registryFromSettings, serveRegistry } from '../shared/registry-endpoint';
 import { attachTestMode, shortText, status } from '../shared/runtime';
+import { templatedText } from '../shared/status-text';
 
 interface DecoderConfig extends NodeDef {
   source?: 'points' | 'profile';
@@ -66,6 +67,7 @@ export = function (RED: NodeAPI): void {
   serveRegistry(RED as unknown as Parameters<typeof serveRegistry>[0], registryFromSettings(RED));
   serveImport(RED);
   const testMode = attachTestMode(RED);
+  const decodedText = templatedText(RED._, 'rtu-decoder.status');
 
   function RtuDecoderNode(this: Node, config: DecoderConfig): void {
     RED.nodes.createNode(this, config);
@@ -92,8 +94,8 @@ export = function (RED: NodeAPI): void {
         const total = Object.keys(out.result.values).length;
         const bad = Object.keys(out.result.problems).length;
         const time = new Date().toLocaleTimeString();
-        if (bad === 0) node.status(status.ok(RED._('rtu-decoder.status.decoded', { count: total, time })));
-        else if (bad < total) node.status(status.warn(RED._('rtu-decoder.status.partial', { good: total - bad, count: total, time })));
+        if (bad === 0) node.status(status.ok(decodedText('decoded', { count: total, time })));
+        else if (bad < total) node.status(status.warn(decodedText('partial', { good: total - bad, count: total, time })));
         else node.status(status.error(shortText(out.rtu.error ?? RED._('rtu-decoder.status.failed'))));
         send(msg);
         done();

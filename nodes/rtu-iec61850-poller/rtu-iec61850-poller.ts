@@ -12,6 +12,7 @@ import { IedPoller, PollerConfigError } from '../lib/iec61850/ied-poller';
 import type { IedReading } from '../lib/iec61850/readings';
 import type { ReadingMessage } from '../lib/reading';
 import { attachTestMode, shortText, status, userDirPath, writeRequest } from '../shared/runtime';
+import { templatedText } from '../shared/status-text';
 import { entryIdStore } from '../lib/iec61850/entry-ids';
 import type { IedConfigNode } from '../rtu-iec61850-ied/ied-config';
 import { IedPollerNodeConfig, pollerOptionsFrom } from '../lib/iec61850/poller-config';
@@ -19,6 +20,7 @@ import { IedPollerNodeConfig, pollerOptionsFrom } from '../lib/iec61850/poller-c
 type Done = (err?: Error) => void;
 
 export = function register(RED: NodeAPI): void {
+  const readingText = templatedText(RED._, 'rtu-iec61850-poller.status');
   function RtuIec61850PollerNode(this: Node, config: NodeDef & IedPollerNodeConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -48,9 +50,9 @@ export = function register(RED: NodeAPI): void {
     const showReading = (r: IedReading) => {
       const count = Object.keys(r.payload).length;
       const bad = Object.values(r.rtu.pointQuality ?? {}).filter((q) => q === 'bad').length;
-      const label = r.iec61850.source === 'report' ? RED._('rtu-iec61850-poller.status.report', { count, rptId: r.iec61850.rptId ?? '' }) : RED._('rtu-iec61850-poller.status.values', { count, ms: r.rtu.latencyMs });
+      const label = r.iec61850.source === 'report' ? readingText('report', { count, rptId: r.iec61850.rptId ?? '' }) : readingText('values', { count, ms: r.rtu.latencyMs });
       if (r.rtu.quality === 'bad') node.status(status.error(shortText(r.rtu.error ?? RED._('rtu-iec61850-poller.status.failed'))));
-      else if (bad > 0 || r.rtu.quality === 'stale') node.status(status.warn(shortText(RED._('rtu-iec61850-poller.status.partial', { bad, count }))));
+      else if (bad > 0 || r.rtu.quality === 'stale') node.status(status.warn(shortText(readingText('partial', { bad, count }))));
       else node.status((r.rtu.test ? status.test : status.ok)(label));
     };
 

@@ -109,7 +109,7 @@ export class DeviceSet {
     return {
       running: !!run,
       online: this.online.get(name),
-      lastReadingAt: run?.device.lastReading()?.rtu.timestamp,
+      lastReadingAt: run?.device.lastReadingAt(),
       error: this.failed.get(name),
     };
   }

@@ -10,6 +10,7 @@ import type { ModbusLine } from '../lib/modbus/line';
 import type { PointValue } from '../lib/reading';
 import { deployLookup } from '../shared/deploy-value';
 import { ModbusDeviceFields, prepareModbusDevice, readingStatus, runModbusDevice, RunningModbusDevice, StatusText } from '../shared/modbus-device';
+import { templatedText } from '../shared/status-text';
 import { throttledStatus } from '../shared/node-status';
 import { registryFromSettings, serveRegistry } from '../shared/registry-endpoint';
 import { attachTestMode, shortText, status, writeRequest } from '../shared/runtime';
@@ -30,6 +31,7 @@ interface CacheNode extends Node {
 export = function register(RED: NodeAPI): void {
   const registry = registryFromSettings(RED);
   serveRegistry(RED, registry);
+  const statusText = templatedText(RED._, 'rtu-modbus-poller.status');
 
   function RtuModbusPollerNode(this: Node, config: PollerConfig) {
     RED.nodes.createNode(this, config);
@@ -38,7 +40,7 @@ export = function register(RED: NodeAPI): void {
     const where = `device "${name}"`;
     attachTestMode(RED);
     const owner = { id: node.id, type: 'rtu-modbus-poller' };
-    const t: StatusText = (key, vars) => RED._(`rtu-modbus-poller.status.${key}`, vars);
+    const t: StatusText = statusText;
     const shown = throttledStatus(node);
 
     const fail = (text: string) => {

@@ -14,6 +14,7 @@ import type { ModbusLine } from '../lib/modbus/line';
 import type { MeterRegistry } from '../lib/registry';
 import type { PointValue, ReadingMessage } from '../lib/reading';
 import { DeviceStateLog } from '../lib/health/device-state-log';
+import { LastReading } from '../lib/last-reading';
 import { LogBudget, RepeatGate } from '../lib/log-limit';
 import { Lookup, typedNumber } from './deploy-value';
 import { shortText, status } from './runtime';
@@ -98,6 +99,8 @@ const stateLogBudget = new LogBudget(30, 2000);
 export interface RunningModbusDevice {
   readonly device: DevicePoller;
   lastReading(): ReadingMessage | undefined;
+  /** When the last reading was taken (no message is built). */
+  lastReadingAt(): number | undefined;
   /** Reads now (writing first when values are given) and hands the reading on like a scheduled one. */
   readNow(writes?: Record<string, PointValue>): Promise<ReadingMessage>;
   stop(): void;
@@ -119,7 +122,8 @@ export function runModbusDevice(opts: RunModbusDeviceOptions): RunningModbusDevi
     includeRaw: opts.includeRaw,
     bitWrites: opts.bitWrites,
   });
-  let last: ReadingMessage | undefined;
+  // Compact between polls: a thousand kept readings would be old-generation garbage (see last-reading.ts).
+  const last = new LastReading();
   const devicePrefix = `device "${name}": `;
   const states = new DeviceStateLog(`device "${name}" (unit ${unitId} on line "${line.name}")`);
   const logState = (reading: ReadingMessage) => {
@@ -144,7 +148,7 @@ export function runModbusDevice(opts: RunModbusDeviceOptions): RunningModbusDevi
     opts.onError(new Error(`device "${name}": ${brief}${held}`), brief, gate.pass);
   };
   const emit = (reading: ReadingMessage) => {
-    last = reading;
+    last.store(reading);
     let cacheError: unknown;
     try {
       cache?.update(reading);
@@ -178,7 +182,7 @@ export function runModbusDevice(opts: RunModbusDeviceOptions): RunningModbusDevi
     planSummary: resolved.plan.summary,
     points: fleetPoints(resolved.points),
     readOnce: () => device.readNow(),
-    lastReading: () => last,
+    lastReading: () => last.get(),
     write: (values) => readNow(values),
     owner: opts.owner,
   });
@@ -186,7 +190,8 @@ export function runModbusDevice(opts: RunModbusDeviceOptions): RunningModbusDevi
   device.start();
   return {
     device,
-    lastReading: () => last,
+    lastReading: () => last.get(),
+    lastReadingAt: () => last.at,
     readNow,
     stop() {
       device.stop();

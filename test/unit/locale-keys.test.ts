@@ -28,7 +28,12 @@ test('every literal message key the node adapters pass to RED._ exists in the en
   const root = nodesDir();
   const used = new Map<string, string>();
   for (const file of tsFiles(root)) {
-    for (const m of fs.readFileSync(file, 'utf8').matchAll(/RED\._\('(rtu-[a-z0-9-]+)\.([^']+)'/g)) used.set(`${m[1]}.${m[2]}`, path.relative(root, file));
+    const source = fs.readFileSync(file, 'utf8');
+    for (const m of source.matchAll(/RED\._\('(rtu-[a-z0-9-]+)\.([^']+)'/g)) used.set(`${m[1]}.${m[2]}`, path.relative(root, file));
+    // Texts made from a template: const t = templatedText(RED._, '<prefix>'), then t('<key>', …).
+    for (const [, fn, prefix] of source.matchAll(/const (\w+) = templatedText\(RED\._, '([^']+)'\)/g)) {
+      for (const m of source.matchAll(new RegExp(`\\b${fn}\\('([^']+)'`, 'g'))) used.set(`${prefix}.${m[1]}`, path.relative(root, file));
+    }
   }
   // Keys built from a variable part: the Modbus status texts a reading gives (nodes/shared/modbus-device.ts).
   for (const key of ['backoff', 'failed', 'partial', 'ok']) used.set(`rtu-modbus-poller.status.${key}`, 'shared/modbus-device.ts');
