@@ -134,6 +134,7 @@ interface Scenario {
 }
 
 const SCENARIOS: Scenario[] = [
+  { name: '10 devices at 1 s', devices: 10, ports: 10, intervalSeconds: 1 },
   { name: '100 devices at 1 s', devices: 100, ports: 10, intervalSeconds: 1 },
   { name: '1000 devices at 1 s', devices: 1000, ports: 10, intervalSeconds: 1 },
   // 255 unit ids per TCP port at most: 3000 meters need more than 10 ports.
@@ -181,7 +182,7 @@ module.exports = {
     if (req.query.profile === 'start') {
       profiler = new (require('inspector').Session)();
       profiler.connect();
-      if (heap) profiler.post('HeapProfiler.startSampling', { samplingInterval: 4096 });
+      if (heap) profiler.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !process.env.BENCH_HEAP_PROMOTED });
       else profiler.post('Profiler.enable', () => profiler.post('Profiler.start'));
     }
     if (req.query.profile === 'stop' && profiler) {

@@ -32,8 +32,10 @@ export class LinkWatch {
 
   /** The unit answered (a value, an exception or a damaged frame: the link carries bytes). */
   answered(unitId: number): void {
-    this.live.add(unitId);
-    this.silenced.clear();
+    if (!this.live.has(unitId)) this.live.add(unitId);
+    // Clearing a Set allocates it a new table, in the old generation for a long-lived Set: on every
+    // answer (thousands a second) that was most of what polling left for the major GC.
+    if (this.silenced.size) this.silenced.clear();
     this.inARow = 0;
   }
 
