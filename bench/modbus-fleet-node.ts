@@ -7,7 +7,8 @@
  *
  * Printed: time for the 1000-row table to start, readings/s, Node-RED's CPU in
  * cores and peak RSS over the window, the worst staleness of any device, and the
- * same while one device is added and one removed through the admin API.
+ * same while one device is added and one removed through the admin API; then the
+ * floor: a bare-socket client sending the same requests at the same pace.
  *
  *   node dist/bench/modbus-fleet-node.js [--devices 1000] [--seconds 20]
  *
@@ -21,6 +22,10 @@ import http from 'http';
 import os from 'os';
 import path from 'path';
 import { startSimulator } from '../nodes/lib/simulator/start';
+import { sharedRegistry } from '../nodes/lib/registry';
+import { DEFAULT_SIMULATED_MODEL } from '../nodes/lib/simulator/models';
+import { planReads } from '../nodes/lib/modbus/planner';
+import { FloorResult, FloorSpec, runBareClient } from './modbus-floor';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -114,6 +119,7 @@ async function runNodeRed(userDir: string, devices: number, seconds: number): Pr
     }));
   }
   const cores = (cpu.user + cpu.system) / 1e6 / ((Date.now() - c0) / 1000);
+  const systemCores = cpu.system / 1e6 / ((Date.now() - c0) / 1000);
   // Peak so far: start, the first polls and polling alone, before the API's large answers below add their own garbage.
   const pollingPeakMiB = process.resourceUsage().maxRSS / 1024;
 
@@ -157,7 +163,7 @@ async function runNodeRed(userDir: string, devices: number, seconds: number): Pr
   const rssNowMiB = mem.rss / 2 ** 20;
   const heapMiB = mem.heapUsed / 2 ** 20;
   console.log(`  memory after GC: ${JSON.stringify(Object.fromEntries(Object.entries(mem).map(([k, v]) => [k, Math.round(v / 2 ** 20)])))} MiB`);
-  process.send?.({ allOnlineMs, cores, pollingPeakMiB, steady, changed, maxRssMiB, rssNowMiB, heapMiB, online });
+  process.send?.({ allOnlineMs, cores, systemCores, pollingPeakMiB, steady, changed, maxRssMiB, rssNowMiB, heapMiB, online });
   await RED.stop();
   server.close();
   process.exit(0);
@@ -189,20 +195,33 @@ async function main(): Promise<void> {
   const result = await new Promise<any>((resolve, reject) => { // eslint-disable-line @typescript-eslint/no-explicit-any
     red.once('message', resolve);
     red.once('exit', (code) => reject(new Error(`Node-RED child exited with ${code}`)));
-  }).finally(() => {
-    sim.kill();
-    fs.rmSync(userDir, { recursive: true, force: true });
-  });
+  }).finally(() => fs.rmSync(userDir, { recursive: true, force: true }));
+  // The floor: a bare-socket client (no package code in its path) sends the same requests to the
+  // same simulators at the same pace, one in flight per connection: what the traffic itself costs.
+  const model = sharedRegistry().requireModel(DEFAULT_SIMULATED_MODEL);
+  const requests = planReads(model.points, { neverRead: model.neverRead }).requests.map((r) => ({ fc: r.fc, address: r.address, quantity: r.quantity }));
+  const floorSpec: FloorSpec = { portNumbers: ports, unitsPerPort: units, requests, warmupMs: 3000, durationMs: seconds * 1000, cycleMs: 1000 };
+  const floorChild = fork(__filename, ['--floor', JSON.stringify(floorSpec)], { stdio: 'inherit' });
+  const floor = await new Promise<FloorResult>((resolve, reject) => {
+    floorChild.once('message', (m) => resolve(m as FloorResult));
+    floorChild.once('exit', (code) => reject(new Error(`floor client exited with ${code}`)));
+  }).finally(() => sim.kill());
   const f = (n: number, d = 2) => n.toFixed(d);
   console.log(`rtu-modbus-fleet in Node-RED, ${devices} devices x 40 points at 1 s on ${lines} lines`);
   console.log(`  all ${result.online} devices read good ${result.allOnlineMs} ms after start`);
-  console.log(`  Node-RED CPU over ${seconds} s of polling alone: ${f(result.cores, 3)} cores`);
+  console.log(`  Node-RED CPU over ${seconds} s of polling alone: ${f(result.cores, 3)} cores (${f(result.systemCores, 3)} of it in the kernel)`);
+  console.log(`  the same ${requests.length} requests per device per second from a bare-socket client (no package code): ${f(floor.cpuSeconds / floor.seconds, 3)} cores (${f(floor.systemSeconds / floor.seconds, 3)} in the kernel), ${f(floor.readings / floor.seconds, 0)} polls/s`);
   console.log(`  steady: ~${f(result.steady.approxReadingsPerS, 0)} readings/s seen by 0.5 s API samples, worst staleness ${result.steady.worstStalenessMs} ms`);
   console.log(`  one add + one remove through the admin API mid-window: worst staleness of the others ${result.changed.worstStalenessMs} ms`);
   console.log(`  Node-RED peak RSS ${f(result.pollingPeakMiB, 0)} MiB through start and polling, ${f(result.maxRssMiB, 0)} MiB with the API samples; at the end ${f(result.rssNowMiB, 0)} MiB RSS, ${f(result.heapMiB, 0)} MiB heap after GC (target: < 0.10 cores, < 150 MiB)`);
 }
 
-if (process.argv[2] === '--sim') void runSimulators(Number(process.argv[3]), Number(process.argv[4]));
+if (process.argv[2] === '--floor') {
+  void runBareClient(JSON.parse(process.argv[3]) as FloorSpec).then((r) => {
+    process.send?.(r);
+    process.exit(0);
+  });
+} else if (process.argv[2] === '--sim') void runSimulators(Number(process.argv[3]), Number(process.argv[4]));
 else if (process.argv[2] === '--red') void runNodeRed(process.argv[3], Number(process.argv[4]), Number(process.argv[5]));
 else if (require.main === module) main().catch((err) => {
   console.error(err);

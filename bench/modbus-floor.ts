@@ -19,6 +19,8 @@ export interface FloorSpec {
   requests: ModbusRequest[];
   warmupMs: number;
   durationMs: number;
+  /** Paced: each connection starts a round of its units at most once per cycle (else flat out). */
+  cycleMs?: number;
 }
 
 export interface FloorResult {
@@ -28,6 +30,8 @@ export interface FloorResult {
   worstStalenessMs: number;
   gapP99Ms: number;
   cpuSeconds: number;
+  /** Of cpuSeconds, the part spent in the kernel (socket reads and writes). */
+  systemSeconds: number;
 }
 
 interface Connection {
@@ -36,6 +40,8 @@ interface Connection {
   step: number;
   tid: number;
   rx: Buffer;
+  /** Paced: when the current round started. */
+  roundAt?: number;
 }
 
 export async function runBareClient(spec: FloorSpec): Promise<FloorResult> {
@@ -77,7 +83,11 @@ export async function runBareClient(spec: FloorSpec): Promise<FloorResult> {
       lastAt[device] = at;
     }
     c.step = (c.step + 1) % (units * perPoll);
-    send(c);
+    if (c.step === 0 && spec.cycleMs) {
+      const roundAt = (c.roundAt ?? performance.now()) + spec.cycleMs;
+      c.roundAt = roundAt;
+      setTimeout(() => send(c), Math.max(0, roundAt - performance.now()));
+    } else send(c);
   };
 
   const connections = await Promise.all(
@@ -98,7 +108,10 @@ export async function runBareClient(spec: FloorSpec): Promise<FloorResult> {
         }),
     ),
   );
-  for (const c of connections) send(c);
+  for (const c of connections) {
+    c.roundAt = performance.now();
+    send(c);
+  }
   await sleep(spec.warmupMs);
   const startedAt = performance.now();
   lastAt.fill(startedAt);
@@ -119,6 +132,7 @@ export async function runBareClient(spec: FloorSpec): Promise<FloorResult> {
     worstStalenessMs: worstGap,
     gapP99Ms: gaps.percentile(99) ?? Infinity,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    systemSeconds: cpu.system / 1e6,
   };
 }
 

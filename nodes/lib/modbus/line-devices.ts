@@ -14,6 +14,14 @@ export interface DeviceSlot {
 /** Phase steps of successive devices: evenly spread for any number of devices. */
 const GOLDEN_FRACTION = 0.6180339887498949;
 const MAX_PHASE_SPREAD_MS = 1000;
+/**
+ * A line wakes for its next poll on a shared grid of up to 25 ms (at most 1/40 of that device's
+ * interval) rather than at each device's own millisecond: the devices due in one step start
+ * together. A thousand devices at 1 s woke the process a thousand times a second, which cost
+ * more than the polling (0.18 against 0.12 cores in `npm run bench -- modbus-fleet-node`).
+ * Releases keep their own times, so the delay does not add up from poll to poll.
+ */
+const MAX_WAKE_STEP_MS = 25;
 
 export class LineDevices {
   private readonly scheduler = new EdfScheduler<DeviceSlot>();
@@ -48,8 +56,12 @@ export class LineDevices {
     return this.scheduler.take(now);
   }
 
-  nextRelease(): number | undefined {
-    return this.scheduler.nextRelease();
+  /** When to wake for the next release: the release rounded up to the wake grid (see above). */
+  nextWake(): number | undefined {
+    const next = this.scheduler.next();
+    if (!next) return undefined;
+    const step = Math.min(MAX_WAKE_STEP_MS, Math.floor(next.intervalMs / 40));
+    return step > 1 ? Math.ceil(next.release / step) * step : next.release;
   }
 
   complete(entry: ScheduleEntry<DeviceSlot>, now: number, notBefore: number): void {

@@ -346,7 +346,7 @@ export class ModbusLine extends EventEmitter {
       this.runPoll(entry);
     }
     if (this.activePolls < this.maxOutstanding) {
-      const next = this.devices.nextRelease();
+      const next = this.devices.nextWake();
       if (next !== undefined) this.wakeUpAt(next);
     }
   }

@@ -149,9 +149,12 @@ export class EdfScheduler<T> {
 
   /** Earliest release among idle entries (in the past when something is due), or undefined. */
   nextRelease(): number | undefined {
-    const ready = this.ready.peek();
-    if (ready) return ready.release;
-    return this.waiting.peek()?.release;
+    return this.next()?.release;
+  }
+
+  /** The entry whose release comes first (ready before waiting). */
+  next(): ScheduleEntry<T> | undefined {
+    return this.ready.peek() ?? this.waiting.peek();
   }
 
   private releaseDue(now: number): void {

@@ -8,7 +8,7 @@
  * fails here and is sent again, in order, from the durable queue.
  */
 import { EventEmitter } from 'events';
-import mqtt, { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
+import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
 import { Backoff } from './backoff';
 import { describeNetError } from './net-errors';
 import { loadTls, TlsConfigError, TlsMaterial } from './tls-material';
@@ -237,7 +237,8 @@ export class MqttLink extends EventEmitter {
     this.statusTopicInUse = statusTopic;
     if (o.status && statusTopic) opts.will = { topic: statusTopic, payload: Buffer.from(o.status.offline), qos: o.status.qos, retain: o.status.retain };
     if (o.protocolVersion === 5 && !o.clean) opts.properties = { sessionExpiryInterval: o.sessionExpiryS ?? 3600 };
-    const client = mqtt.connect(opts);
+    // Loaded on first connect: a flow without MQTT does not carry mqtt.js.
+    const client = (require('mqtt') as typeof import('mqtt')).connect(opts); // eslint-disable-line @typescript-eslint/no-require-imports
     this.client = client;
     client.on('connect', (connack) => {
       if (client !== this.client) return;

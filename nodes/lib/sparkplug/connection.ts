@@ -7,7 +7,7 @@
 import { EventEmitter } from 'events';
 import fs from 'fs';
 import path from 'path';
-import mqtt, { IClientOptions, MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { Backoff } from '../publish/backoff';
 import type { MqttLinkOptions } from '../publish/mqtt-link';
 import { describeNetError } from '../publish/net-errors';
@@ -119,7 +119,8 @@ export class SparkplugConnection extends EventEmitter {
     if (s.protocolVersion === 5) opts.properties = { sessionExpiryInterval: 0 };
     if (s.username) opts.username = s.username;
     if (s.password) opts.password = s.password;
-    const client = mqtt.connect(opts);
+    // Loaded on first connect: a flow without MQTT does not carry mqtt.js.
+    const client = (require('mqtt') as typeof import('mqtt')).connect(opts); // eslint-disable-line @typescript-eslint/no-require-imports
     this.client = client;
     let error: string | null = null;
     client.on('connect', () => {

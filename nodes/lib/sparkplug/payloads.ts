@@ -2,16 +2,25 @@
  * Sparkplug B payloads, encoded and decoded by the Eclipse Tahu payload library
  * (`sparkplug-payload`); this module only decides what goes into them.
  */
-import { get as sparkplugNamespace } from 'sparkplug-payload';
 import type { UMetric, UPayload } from 'sparkplug-payload/lib/sparkplugbpayload';
 import type { PointValue } from '../reading';
 import type { DeviceState, MetricDef, Sample } from './devices';
 import type { SparkplugType } from './metrics';
 
-const codec = sparkplugNamespace('spBv1.0');
-if (!codec) throw new Error('sparkplug-payload does not know the spBv1.0 namespace');
-export const encodePayload = codec.encodePayload;
-export const decodePayload = codec.decodePayload;
+type Codec = { encodePayload(payload: UPayload): Uint8Array; decodePayload(bytes: Uint8Array): UPayload };
+let loaded: Codec | undefined;
+
+/** Loaded on first use: a flow without Sparkplug does not carry the library (and its protobuf runtime). */
+function codec(): Codec {
+  if (loaded) return loaded;
+  const { get } = require('sparkplug-payload') as typeof import('sparkplug-payload'); // eslint-disable-line @typescript-eslint/no-require-imports
+  const namespace = get('spBv1.0');
+  if (!namespace) throw new Error('sparkplug-payload does not know the spBv1.0 namespace');
+  return (loaded = namespace as unknown as Codec);
+}
+
+export const encodePayload = (payload: UPayload): Uint8Array => codec().encodePayload(payload);
+export const decodePayload = (bytes: Uint8Array): UPayload => codec().decodePayload(bytes);
 export type { UMetric, UPayload };
 
 export const BDSEQ = 'bdSeq';
