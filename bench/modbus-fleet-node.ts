@@ -171,6 +171,14 @@ async function runNodeRed(userDir: string, devices: number, seconds: number): Pr
 
 // ---------------------------------------------------------------- main
 
+/** The child's first message, or a rejection naming it when it exits first. */
+function firstMessage<T>(child: ChildProcess, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as T));
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
+  });
+}
+
 async function main(): Promise<void> {
   const devices = arg('devices', 1000);
   const seconds = arg('seconds', 20);
@@ -192,20 +200,14 @@ async function main(): Promise<void> {
   ];
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
   const red: ChildProcess = fork(__filename, ['--red', userDir, String(devices), String(seconds)], { stdio: 'inherit', execArgv: ['--expose-gc'] });
-  const result = await new Promise<any>((resolve, reject) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-    red.once('message', resolve);
-    red.once('exit', (code) => reject(new Error(`Node-RED child exited with ${code}`)));
-  }).finally(() => fs.rmSync(userDir, { recursive: true, force: true }));
+  const result = await firstMessage<any>(red, 'Node-RED child').finally(() => fs.rmSync(userDir, { recursive: true, force: true })); // eslint-disable-line @typescript-eslint/no-explicit-any
   // The floor: a bare-socket client (no package code in its path) sends the same requests to the
   // same simulators at the same pace, one in flight per connection: what the traffic itself costs.
   const model = sharedRegistry().requireModel(DEFAULT_SIMULATED_MODEL);
   const requests = planReads(model.points, { neverRead: model.neverRead }).requests.map((r) => ({ fc: r.fc, address: r.address, quantity: r.quantity }));
   const floorSpec: FloorSpec = { portNumbers: ports, unitsPerPort: units, requests, warmupMs: 3000, durationMs: seconds * 1000, cycleMs: 1000 };
   const floorChild = fork(__filename, ['--floor', JSON.stringify(floorSpec)], { stdio: 'inherit' });
-  const floor = await new Promise<FloorResult>((resolve, reject) => {
-    floorChild.once('message', (m) => resolve(m as FloorResult));
-    floorChild.once('exit', (code) => reject(new Error(`floor client exited with ${code}`)));
-  }).finally(() => sim.kill());
+  const floor = await firstMessage<FloorResult>(floorChild, 'floor client').finally(() => sim.kill());
   const f = (n: number, d = 2) => n.toFixed(d);
   console.log(`rtu-modbus-fleet in Node-RED, ${devices} devices x 40 points at 1 s on ${lines} lines`);
   console.log(`  all ${result.online} devices read good ${result.allOnlineMs} ms after start`);

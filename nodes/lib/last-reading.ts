@@ -16,6 +16,7 @@
  * point) is kept as it came.
  */
 import type { RegisterBlock } from './modbus/types';
+import { countKeys } from './reading';
 import type { PointInfo, PointValue, Quality, ReadingMessage, ReadingMeta } from './reading';
 
 const NULL = 0;
@@ -71,28 +72,31 @@ export class LastReading {
 
   store(reading: ReadingMessage): void {
     const rtu = reading.rtu;
-    if (!compactable(reading)) {
-      this.whole = reading;
-      this.shape = undefined;
-      return;
-    }
-    this.whole = undefined;
-    const shape = this.fits(reading) ? (this.shape as Shape) : this.learn(reading);
-    const { keys } = shape;
+    if (rtu.interval || rtu.quality === 'stale') return this.keepWhole(reading);
+    const { keys } = this.fits(reading) ? (this.shape as Shape) : this.learn(reading);
     const payload = reading.payload;
+    const marks = rtu.pointQuality;
+    let nulls = 0;
     for (let i = 0; i < keys.length; i++) {
       const v = payload[keys[i]];
       if (typeof v === 'number') {
         this.kinds[i] = NUMBER;
         this.numbers[i] = v;
-      } else if (v === null) this.kinds[i] = NULL;
-      else if (v === true) this.kinds[i] = TRUE;
+      } else if (v === null) {
+        this.kinds[i] = NULL;
+        nulls++;
+        if (marks && marks[keys[i]] !== 'bad') return this.keepWhole(reading);
+      } else if (v === true) this.kinds[i] = TRUE;
       else if (v === false) this.kinds[i] = FALSE;
       else {
         this.kinds[i] = OTHER;
         (this.others ??= new Array<PointValue>(keys.length))[i] = v;
       }
     }
+    // get() marks exactly the null points 'bad' when the poll was good, and none when it failed.
+    const exact = rtu.quality === 'bad' ? !marks : marks ? countKeys(marks) === nulls : nulls === 0;
+    if (!exact) return this.keepWhole(reading);
+    this.whole = undefined;
     this.timestamp = rtu.timestamp;
     this.quality = rtu.quality;
     this.latencyMs = rtu.latencyMs;
@@ -136,6 +140,12 @@ export class LastReading {
     if (this.error !== undefined) rtu.error = this.error;
     if (this.test) rtu.test = true;
     return { topic: shape.topic, payload, rtu };
+  }
+
+  /** A reading get() could not give back exactly: kept as it came; the next one is learnt afresh. */
+  private keepWhole(reading: ReadingMessage): void {
+    this.whole = reading;
+    this.shape = undefined;
   }
 
   private fits(reading: ReadingMessage): boolean {
@@ -186,26 +196,4 @@ export class LastReading {
     }
     this.rawCount = raw.length;
   }
-}
-
-/**
- * Whether get() can give the reading back exactly: every null point, and only those, marked
- * 'bad' in rtu.pointQuality when the poll was good (none when it failed), and no interval.
- */
-function compactable(reading: ReadingMessage): boolean {
-  const rtu = reading.rtu;
-  if (rtu.interval || rtu.quality === 'stale') return false;
-  const marks = rtu.pointQuality;
-  let nulls = 0;
-  for (const key in reading.payload) {
-    if (reading.payload[key] === null) {
-      nulls++;
-      if (marks && marks[key] !== 'bad') return false;
-    }
-  }
-  if (rtu.quality === 'bad') return !marks;
-  if (!marks) return nulls === 0;
-  let marked = 0;
-  for (const key in marks) if (key) marked++;
-  return marked === nulls;
 }

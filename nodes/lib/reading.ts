@@ -75,3 +75,10 @@ export function isReadingMessage(msg: unknown): msg is ReadingMessage {
   const m = msg as Partial<ReadingMessage> | null;
   return !!m && typeof m === 'object' && !!m.rtu && typeof m.rtu.device === 'string' && !!m.payload && typeof m.payload === 'object';
 }
+
+/** Object.keys(o).length without the array, for code that runs per reading. */
+export function countKeys(o: object): number {
+  let n = 0;
+  for (const key in o) if (key) n++;
+  return n;
+}

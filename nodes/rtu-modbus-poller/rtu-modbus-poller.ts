@@ -9,7 +9,7 @@ import { fleet } from '../lib/fleet';
 import type { ModbusLine } from '../lib/modbus/line';
 import type { PointValue } from '../lib/reading';
 import { deployLookup } from '../shared/deploy-value';
-import { ModbusDeviceFields, prepareModbusDevice, readingStatus, runModbusDevice, RunningModbusDevice, StatusText } from '../shared/modbus-device';
+import { ModbusDeviceFields, prepareModbusDevice, readingStatus, runModbusDevice, RunningModbusDevice } from '../shared/modbus-device';
 import { templatedText } from '../shared/status-text';
 import { throttledStatus } from '../shared/node-status';
 import { registryFromSettings, serveRegistry } from '../shared/registry-endpoint';
@@ -40,7 +40,6 @@ export = function register(RED: NodeAPI): void {
     const where = `device "${name}"`;
     attachTestMode(RED);
     const owner = { id: node.id, type: 'rtu-modbus-poller' };
-    const t: StatusText = statusText;
     const shown = throttledStatus(node);
 
     const fail = (text: string) => {
@@ -73,7 +72,7 @@ export = function register(RED: NodeAPI): void {
         bitWrites: config.bitWrites === 'mask' ? 'mask' : 'read-modify-write',
         cache: cacheNode?.cache,
         onReading: (reading) => {
-          shown.set(readingStatus(reading, line, prepared.unitId, t));
+          shown.set(readingStatus(reading, line, prepared.unitId, statusText));
           node.send(reading as unknown as NodeMessage);
         },
         onError: (err, brief, log) => {

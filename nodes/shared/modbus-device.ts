@@ -12,7 +12,7 @@ import { deviceHealthInput } from '../lib/modbus/health-input';
 import { pollIntervalMs } from '../lib/modbus/poll-interval';
 import type { ModbusLine } from '../lib/modbus/line';
 import type { MeterRegistry } from '../lib/registry';
-import type { PointValue, ReadingMessage } from '../lib/reading';
+import { countKeys, PointValue, ReadingMessage } from '../lib/reading';
 import { DeviceStateLog } from '../lib/health/device-state-log';
 import { LastReading } from '../lib/last-reading';
 import { LogBudget, RepeatGate } from '../lib/log-limit';
@@ -232,11 +232,4 @@ export function readingStatus(reading: ReadingMessage, line: ModbusLine, unitId:
   }
   if (bad > 0) return status.warn(t('partial', { bad, count }));
   return (meta.test ? status.test : status.ok)(t('ok', { count, latency: meta.latencyMs }));
-}
-
-/** Object.keys(o).length without the array: this runs for every reading. */
-function countKeys(o: object): number {
-  let n = 0;
-  for (const key in o) if (key) n++;
-  return n;
 }

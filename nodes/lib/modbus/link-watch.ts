@@ -34,7 +34,7 @@ export class LinkWatch {
   answered(unitId: number): void {
     if (!this.live.has(unitId)) this.live.add(unitId);
     // Clearing a Set allocates it a new table, in the old generation for a long-lived Set: on every
-    // answer (thousands a second) that was most of what polling left for the major GC.
+    // answer (thousands a second) that was half of what polling left for the major GC.
     if (this.silenced.size) this.silenced.clear();
     this.inARow = 0;
   }
