@@ -30,6 +30,7 @@ import { ChildProcess, fork, spawn } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { PointDef } from '../nodes/lib/modbus/types';
 import { sharedRegistry } from '../nodes/lib/registry';
 import { DEFAULT_SIMULATED_MODEL } from '../nodes/lib/simulator/models';
 import { startSimulator } from '../nodes/lib/simulator/start';
@@ -61,6 +62,21 @@ const COUNTING_FUNCTION = `const c = global.get('benchCounter');
 c.readings++;
 if (msg.rtu.quality === 'good') c.good++;
 return null;`;
+
+/**
+ * A registry point as the poller's typed list saves it (the editor's readPointRows): the fields a
+ * row has, length only for strings, bit only for bool/bitfield; no description.
+ */
+export function editorPoint(p: PointDef): Record<string, unknown> {
+  const row: Record<string, unknown> = { name: p.name, registerType: p.registerType, address: p.address, dataType: p.dataType };
+  if (p.order) row.order = p.order;
+  if (p.scale !== undefined) row.scale = p.scale;
+  if (p.unit) row.unit = p.unit;
+  if (p.dataType === 'string' && p.length !== undefined) row.length = p.length;
+  if ((p.dataType === 'bool' || p.dataType === 'bitfield') && p.bit !== undefined) row.bit = p.bit;
+  if (p.writable) row.writable = true;
+  return row;
+}
 
 /** A flow of pollers on lines, every output into one counting function node. */
 export function generateFleetFlow(layout: FlowLayout): FlowNode[] {
@@ -338,7 +354,7 @@ async function runScenario(s: Scenario, seconds: number, warmupSeconds: number, 
       sim.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
     });
     const model = sharedRegistry().requireModel(DEFAULT_SIMULATED_MODEL);
-    const flows = generateFleetFlow({ devices: s.devices, ports, intervalSeconds: s.intervalSeconds, points: model.points, source });
+    const flows = generateFleetFlow({ devices: s.devices, ports, intervalSeconds: s.intervalSeconds, points: model.points.map(editorPoint), source });
     red = await startRed(userDir, settingsFile(userDir), (process.env.BENCH_RED_NODE_ARGS ?? '').split(' ').filter(Boolean));
     const deployMs = await deploy(red.url, flows);
     // Warm-up: every device has answered at least once, then the rest of the warm-up time.
