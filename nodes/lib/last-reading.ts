@@ -41,6 +41,30 @@ interface Shape {
   points?: Record<string, PointInfo>;
 }
 
+/**
+ * The parts of a shape that devices of one point list have in common, made
+ * once for all of them (a thousand meters of one model and profile hold one
+ * copy, not a thousand). Never changed after they are made; forgotten in bulk
+ * when many kinds have been seen, since shapes in use keep their own.
+ */
+const commonParts = new Map<string, Pick<Shape, 'keys' | 'emptyPayload' | 'units'>>();
+const COMMON_PARTS_LIMIT = 256;
+
+function partsFor(keys: string[], units: Record<string, string>): Pick<Shape, 'keys' | 'emptyPayload' | 'units'> {
+  const id = JSON.stringify([keys, units]);
+  let parts = commonParts.get(id);
+  if (!parts) {
+    if (commonParts.size >= COMMON_PARTS_LIMIT) commonParts.clear();
+    parts = {
+      keys,
+      emptyPayload: JSON.parse(JSON.stringify(Object.fromEntries(keys.map((k) => [k, null])))) as Record<string, PointValue>,
+      units: JSON.parse(JSON.stringify(units)) as Record<string, string>,
+    };
+    commonParts.set(id, parts);
+  }
+  return parts;
+}
+
 interface RawBlock {
   registerType: RegisterBlock['registerType'];
   address: number;
@@ -162,19 +186,19 @@ export class LastReading {
   }
 
   private learn(reading: ReadingMessage): Shape {
-    const keys = Object.keys(reading.payload);
     const r = reading.rtu;
+    const { keys, emptyPayload, units } = partsFor(Object.keys(reading.payload), r.units);
     this.shape = {
       topic: reading.topic,
       keys,
-      emptyPayload: JSON.parse(JSON.stringify(Object.fromEntries(keys.map((k) => [k, null])))) as Record<string, PointValue>,
+      emptyPayload,
+      units,
       device: r.device,
       line: r.line,
       protocol: r.protocol,
       model: r.model,
       profile: r.profile,
       unitId: r.unitId,
-      units: JSON.parse(JSON.stringify(r.units)) as Record<string, string>,
       points: r.points,
     };
     this.numbers = new Float64Array(keys.length);

@@ -62,3 +62,26 @@ test('a reading of another shape is learnt afresh; one it cannot say exactly is 
   assert.equal(last.get(), interval);
   roundTrip(last, reading(5, { v: 1, e: null }, { pointQuality: { e: 'bad' } }));
 });
+
+test('devices with the same point list share what they have in common, and each gives back its own reading', () => {
+  const a = new LastReading();
+  const b = new LastReading();
+  const c = new LastReading();
+  const ra = reading(0, { v: 1, e: 2 });
+  const rb = { ...reading(1, { v: 3, e: 4 }), topic: 'pm2' };
+  rb.rtu = { ...rb.rtu, device: 'pm2', unitId: 4, units: { v: 'V', e: 'kWh' } };
+  const rc = reading(2, { v: 5, e: 6 }, { units: { v: 'kV', e: 'kWh' } });
+  roundTrip(a, ra);
+  roundTrip(b, rb);
+  roundTrip(c, rc);
+  ra.rtu.units.v = 'mV';
+  const fromA = a.get() as ReadingMessage;
+  fromA.rtu.units.e = 'Wh';
+  fromA.payload.v = 99;
+  assert.deepEqual((b.get() as ReadingMessage).rtu.units, { v: 'V', e: 'kWh' });
+  assert.deepEqual((a.get() as ReadingMessage).rtu.units, { v: 'V', e: 'kWh' });
+  assert.deepEqual((c.get() as ReadingMessage).rtu.units, { v: 'kV', e: 'kWh' }, 'other units are not shared');
+  assert.equal((b.get() as ReadingMessage).payload.v, 3);
+  assert.equal((b.get() as ReadingMessage).topic, 'pm2');
+  assert.equal((b.get() as ReadingMessage).rtu.unitId, 4);
+});

@@ -37,14 +37,18 @@ export class RateMeter {
   }
 }
 
-/** The last N samples, for percentiles without unbounded memory. */
+/**
+ * The last N samples, for percentiles without unbounded memory. Stored as
+ * 32-bit floats (exact for whole milliseconds up to 4.6 hours): every device
+ * keeps one, and half the bytes is 1 MiB less per 1000 devices.
+ */
 export class SampleRing {
-  private readonly samples: Float64Array;
+  private readonly samples: Float32Array;
   private count = 0;
   private next = 0;
 
   constructor(capacity = 256) {
-    this.samples = new Float64Array(capacity);
+    this.samples = new Float32Array(capacity);
   }
 
   get size(): number {
