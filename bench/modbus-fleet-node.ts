@@ -92,14 +92,21 @@ async function runNodeRed(userDir: string, devices: number, seconds: number): Pr
   // Start is watched through the node's own status ("1000 devices, 1000 online"), in process:
   // polling the API for it would add the garbage of a 1000-row answer every few hundred ms.
   const allOnline = `${devices} devices, ${devices} online`;
-  const online = await new Promise<number>((resolve) => {
-    const timer = setTimeout(() => resolve(0), 60_000);
-    RED.events.on('node-status', function watch(e: { id: string; status: { text?: string } }) {
-      if (e.id !== 'fleet' || e.status?.text !== allOnline) return;
+  let lastStatus = '(none)';
+  const online = await new Promise<number>((resolve, reject) => {
+    const watch = (e: { id: string; status: { text?: string } }) => {
+      if (e.id !== 'fleet') return;
+      lastStatus = e.status?.text ?? '';
+      if (lastStatus !== allOnline) return;
       RED.events.removeListener('node-status', watch);
       clearTimeout(timer);
       resolve(devices);
-    });
+    };
+    const timer = setTimeout(() => {
+      RED.events.removeListener('node-status', watch);
+      reject(new Error(`not all ${devices} devices online 60 s after start; the fleet node's last status: "${lastStatus}"`));
+    }, 60_000);
+    RED.events.on('node-status', watch);
   });
   const allOnlineMs = Date.now() - loadStarted;
   const startPeakMiB = process.resourceUsage().maxRSS / 1024;
